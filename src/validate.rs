@@ -1,0 +1,423 @@
+//! Validation: records against JSON Schemas, custom formats, references and fonts.
+//!
+//! Every problem of every record becomes a located `Diagnostic`; nothing
+//! here stops at the first error. Schema errors are worded for people (not the
+//! schema engine's phrasing) and carry a hint where the fix is obvious. This
+//! module knows jsonschema; it does not know templates' markup or typst.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use jsonschema::{ValidationError, Validator};
+use serde_json::Value;
+
+use crate::cndate::parse_iso_date;
+use crate::diagnostic::{Diagnostic, Pos};
+use crate::ident;
+use crate::money::Money;
+use crate::record::{Record, RecordKind, escape_pointer};
+use crate::workspace::Workspace;
+
+/// The schema every party record is checked against.
+pub const PARTY_SCHEMA: &str = "party.schema.json";
+
+/// A party field that, when present, turns a failing 统一社会信用代码 check
+/// into a warning. Some codes really issued fail the check (DOMAIN.md §2),
+/// so the override exists, but it must be written down with a reason.
+pub const USCC_OVERRIDE: &str = "uscc_override";
+
+/// Compiled schemas by file name.
+pub struct Schemas {
+    validators: BTreeMap<String, Validator>,
+}
+
+impl Schemas {
+    /// Compiles the party schema and every schema a template names.
+    /// Problems in schema files are diagnostics on the schema file.
+    pub fn compile(ws: &Workspace) -> (Schemas, Vec<Diagnostic>) {
+        let mut names: BTreeSet<String> = ws.templates.values().map(|t| t.schema.clone()).collect();
+        names.insert(PARTY_SCHEMA.to_owned());
+        let mut validators = BTreeMap::new();
+        let mut diags = Vec::new();
+        for name in names {
+            let path = ws.schemas_dir().join(&name);
+            match compile_one(&path) {
+                Ok(v) => {
+                    validators.insert(name, v);
+                }
+                Err(d) => diags.push(d),
+            }
+        }
+        (Schemas { validators }, diags)
+    }
+}
+
+fn compile_one(path: &Path) -> Result<Validator, Diagnostic> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Diagnostic::error(format!("failed to read schema ({e})")).in_file(path))?;
+    let json: Value = serde_json::from_str(&text).map_err(|e| {
+        let pos = Pos {
+            line: e.line(),
+            column: e.column(),
+            width: 1,
+        };
+        Diagnostic::error(format!("schema is not valid JSON: {e}")).at(path, &text, pos)
+    })?;
+    jsonschema::draft202012::options()
+        .should_validate_formats(true)
+        .with_format("uscc", |s: &str| ident::uscc_check(s).is_ok())
+        .with_format("cn-resident-id", |s: &str| {
+            ident::resident_id_check(s).is_ok()
+        })
+        .with_format("money", |s: &str| Money::parse(s).is_ok())
+        .with_format("date", |s: &str| parse_iso_date(s).is_some())
+        .build(&json)
+        .map_err(|e| {
+            Diagnostic::error(format!("schema is not a valid JSON Schema: {e}"))
+                .in_file(path)
+                .pointer(e.instance_path().as_str().to_owned())
+        })
+}
+
+/// The outcome of validation: which records are usable, and every problem found.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Ids of records that have at least one error (directly or through a party).
+    pub invalid: BTreeSet<String>,
+    /// All problems, unsorted.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Validates all records: schema, formats, references and font coverage.
+///
+/// `can_draw` tells whether some embedded font has a glyph for a character.
+pub fn validate(
+    records: &[Record],
+    ws: &Workspace,
+    schemas: &Schemas,
+    can_draw: &dyn Fn(char) -> bool,
+) -> Report {
+    let mut report = Report::default();
+    let by_id: BTreeMap<&str, &Record> = records.iter().map(|r| (r.id.as_str(), r)).collect();
+    for r in records {
+        let mut diags = Vec::new();
+        let schema_name = match r.kind {
+            RecordKind::Party => Some(PARTY_SCHEMA.to_owned()),
+            RecordKind::Contract => template_schema(r, ws, &mut diags),
+        };
+        if let Some(name) = schema_name
+            && let Some(v) = schemas.validators.get(&name)
+        {
+            for e in v.iter_errors(&r.value) {
+                diags.push(schema_diag(r, &e));
+            }
+        }
+        if r.kind == RecordKind::Contract {
+            check_references(r, &by_id, &mut diags);
+        }
+        check_glyphs(r, &r.value, String::new(), can_draw, &mut diags);
+        if diags.iter().any(Diagnostic::is_error) {
+            report.invalid.insert(r.id.clone());
+        }
+        report.diagnostics.extend(diags);
+    }
+    // A contract cannot be built when a party it names is broken.
+    for r in records.iter().filter(|r| r.kind == RecordKind::Contract) {
+        for field in ["party_a", "party_b"] {
+            if let Some(pid) = r.str_at(&format!("/{field}"))
+                && report.invalid.contains(pid)
+                && !report.invalid.contains(&r.id)
+            {
+                report.invalid.insert(r.id.clone());
+                report.diagnostics.push(
+                    r.diag(
+                        &format!("/{field}"),
+                        Diagnostic::error(format!("party `{pid}` has errors (reported above)"))
+                            .hint("fix the party record; this contract is built once it is valid"),
+                    ),
+                );
+            }
+        }
+    }
+    report
+}
+
+fn template_schema(r: &Record, ws: &Workspace, diags: &mut Vec<Diagnostic>) -> Option<String> {
+    let known = || ws.templates.keys().cloned().collect::<Vec<_>>().join(", ");
+    match r.value.get("template") {
+        Some(Value::String(t)) => match ws.templates.get(t) {
+            Some(t) => Some(t.schema.clone()),
+            None => {
+                diags.push(
+                    r.diag(
+                        "/template",
+                        Diagnostic::error(format!("unknown template `{t}`")),
+                    )
+                    .hint(format!("templates in this workspace: {}", known())),
+                );
+                None
+            }
+        },
+        _ => {
+            diags.push(
+                r.diag("", Diagnostic::error("contract has no `template` field"))
+                    .hint(format!("add `template: NAME`, one of: {}", known())),
+            );
+            None
+        }
+    }
+}
+
+fn check_references(r: &Record, by_id: &BTreeMap<&str, &Record>, diags: &mut Vec<Diagnostic>) {
+    for field in ["party_a", "party_b"] {
+        let ptr = format!("/{field}");
+        let Some(pid) = r.str_at(&ptr) else { continue };
+        match by_id.get(pid) {
+            Some(p) if p.kind == RecordKind::Party => {}
+            Some(_) => diags.push(r.diag(
+                &ptr,
+                Diagnostic::error(format!("`{pid}` is a contract, not a party")),
+            )),
+            None => diags.push(
+                r.diag(&ptr, Diagnostic::error(format!("no party with id `{pid}`")))
+                    .hint(suggest(pid, by_id, RecordKind::Party)),
+            ),
+        }
+    }
+    if let Some(pid) = r.str_at("/parent") {
+        match by_id.get(pid) {
+            Some(p) if p.kind == RecordKind::Contract => {}
+            _ => diags.push(
+                r.diag(
+                    "/parent",
+                    Diagnostic::error(format!("no contract with id `{pid}` to be the parent")),
+                )
+                .hint(suggest(pid, by_id, RecordKind::Contract)),
+            ),
+        }
+    }
+}
+
+/// A hint naming the closest existing id of the right kind.
+fn suggest(missing: &str, by_id: &BTreeMap<&str, &Record>, kind: RecordKind) -> String {
+    let best = by_id
+        .iter()
+        .filter(|(_, r)| r.kind == kind)
+        .map(|(id, _)| (edit_distance(missing, id), *id))
+        .min();
+    match best {
+        Some((d, id)) if d <= missing.len().max(3) / 2 => format!("did you mean `{id}`?"),
+        _ => "check the id against the records in the records folder".into(),
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Reports characters no embedded font can draw, one diagnostic per field.
+fn check_glyphs(
+    r: &Record,
+    v: &Value,
+    ptr: String,
+    can_draw: &dyn Fn(char) -> bool,
+    diags: &mut Vec<Diagnostic>,
+) {
+    match v {
+        Value::String(s) => {
+            let missing: BTreeSet<char> = s
+                .chars()
+                .filter(|c| !c.is_whitespace() && !c.is_control() && !can_draw(*c))
+                .collect();
+            if !missing.is_empty() {
+                let list: Vec<String> = missing
+                    .iter()
+                    .map(|c| format!("`{c}` (U+{:04X})", *c as u32))
+                    .collect();
+                diags.push(
+                    r.diag(
+                        &ptr,
+                        Diagnostic::error(format!(
+                            "no embedded font can draw {}",
+                            list.join(", ")
+                        )),
+                    )
+                    .hint("use a standard character (CJK Ext B+ and symbols beyond the fonts are not printable), or add a font to templates/fonts"),
+                );
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                check_glyphs(r, item, format!("{ptr}/{i}"), can_draw, diags);
+            }
+        }
+        Value::Object(map) => {
+            for (k, item) in map {
+                check_glyphs(
+                    r,
+                    item,
+                    format!("{ptr}/{}", escape_pointer(k)),
+                    can_draw,
+                    diags,
+                );
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Turns one schema error into a diagnostic worded for the record's author.
+fn schema_diag(r: &Record, e: &ValidationError) -> Diagnostic {
+    let ptr = e.instance_path().as_str().to_owned();
+    let instance = e.instance();
+    let d = match e.kind() {
+        ValidationErrorKind::Required { property } => {
+            let name = property.as_str().unwrap_or_default();
+            let child = format!("{ptr}/{}", escape_pointer(name));
+            return r
+                .diag(
+                    &ptr,
+                    Diagnostic::error(format!("missing required field `{name}`")),
+                )
+                .pointer(child)
+                .hint(format!("add a line `{name}: …`"));
+        }
+        ValidationErrorKind::AdditionalProperties { unexpected } => {
+            let name = unexpected.first().cloned().unwrap_or_default();
+            let child = format!("{ptr}/{}", escape_pointer(&name));
+            return r
+                .diag(
+                    &child,
+                    Diagnostic::error(format!("unknown field `{}`", unexpected.join("`, `"))),
+                )
+                .hint("check the spelling against the schema; unknown fields are not allowed");
+        }
+        ValidationErrorKind::Type { kind } => {
+            let expected = match kind {
+                TypeKind::Single(t) => t.to_string(),
+                TypeKind::Multiple(set) => set
+                    .iter()
+                    .map(|t| t.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+            };
+            let d = Diagnostic::error(format!(
+                "expected {} {expected}, found {}",
+                article(&expected),
+                describe(instance)
+            ));
+            if r.was_float(&ptr) && expected == "string" {
+                d.hint(format!(
+                    "money and other exact numbers are decimal strings: write it in quotes, e.g. \"{}\"",
+                    r.value.pointer(&ptr).map(|v| v.to_string()).unwrap_or_default()
+                ))
+            } else if expected == "string" && instance.is_number() {
+                d.hint("put the value in quotes")
+            } else {
+                d
+            }
+        }
+        ValidationErrorKind::Format { format } => {
+            return format_diag(r, &ptr, format, instance);
+        }
+        ValidationErrorKind::Enum { options } => {
+            let opts: Vec<String> = options
+                .as_array()
+                .map(|a| a.iter().map(|v| v.to_string()).collect())
+                .unwrap_or_default();
+            Diagnostic::error(format!(
+                "{} is not one of the allowed values",
+                describe(instance)
+            ))
+            .hint(format!("use one of: {}", opts.join(", ")))
+        }
+        ValidationErrorKind::Constant { expected_value } => Diagnostic::error(format!(
+            "must be {expected_value}, found {}",
+            describe(instance)
+        )),
+        ValidationErrorKind::Pattern { pattern } => Diagnostic::error(format!(
+            "{} does not have the required form",
+            describe(instance)
+        ))
+        .hint(format!("it must match the pattern {pattern}")),
+        _ => Diagnostic::error(e.to_string()),
+    };
+    r.diag(&ptr, d)
+}
+
+/// Format failures get the checker's own reason (e.g. the expected check character).
+fn format_diag(r: &Record, ptr: &str, format: &str, instance: &Value) -> Diagnostic {
+    let s = instance.as_str().unwrap_or_default();
+    let (message, hint) = match format {
+        "uscc" => (
+            match ident::uscc_check(s) {
+                Err(e) => format!("invalid 统一社会信用代码 `{s}`: {e}"),
+                Ok(()) => format!("invalid 统一社会信用代码 `{s}`"),
+            },
+            format!(
+                "copy the code again from the business licence; if a code really issued fails the check, add `{USCC_OVERRIDE}: <reason>` to the party"
+            ),
+        ),
+        "cn-resident-id" => (
+            match ident::resident_id_check(s) {
+                Err(e) => format!("invalid 居民身份证号码: {e}"),
+                Ok(()) => "invalid 居民身份证号码".to_owned(),
+            },
+            "copy the number again from the ID card".to_owned(),
+        ),
+        "money" => (
+            match Money::parse(s) {
+                Err(e) => format!("invalid amount `{s}`: {e}"),
+                Ok(_) => format!("invalid amount `{s}`"),
+            },
+            "write amounts as a quoted decimal string with at most 2 decimals, e.g. \"1280000.00\""
+                .to_owned(),
+        ),
+        "date" => (
+            format!("invalid date `{s}`"),
+            "write dates as YYYY-MM-DD, e.g. 2026-11-20".to_owned(),
+        ),
+        other => (format!("`{s}` is not a valid {other}"), String::new()),
+    };
+    let overridden = format == "uscc"
+        && r.kind == RecordKind::Party
+        && r.str_at(&format!("/{USCC_OVERRIDE}"))
+            .is_some_and(|reason| !reason.trim().is_empty());
+    let d = if overridden {
+        Diagnostic::warning(format!("{message} (accepted by `{USCC_OVERRIDE}`)"))
+    } else {
+        let d = Diagnostic::error(message);
+        if hint.is_empty() { d } else { d.hint(hint) }
+    };
+    r.diag(ptr, d)
+}
+
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+fn describe(v: &Value) -> String {
+    match v {
+        Value::Null => "nothing (null)".into(),
+        Value::Bool(b) => format!("the boolean {b}"),
+        Value::Number(n) => format!("the number {n}"),
+        Value::String(s) => format!("\"{s}\""),
+        Value::Array(_) => "a list".into(),
+        Value::Object(_) => "a mapping".into(),
+    }
+}

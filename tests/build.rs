@@ -1,0 +1,321 @@
+//! `pactum build` end to end: the real binary on the shipped samples and on
+//! fixture record folders under tests/cases/, checked with outside tools.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use support::{pactum, pdf_text, repo, squeeze, tempdir, tool};
+
+/// Builds samples/ once for all tests that only read the output.
+fn samples_out() -> &'static Path {
+    static OUT: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    let (_, out) = OUT.get_or_init(|| {
+        let dir = tempdir();
+        let out = dir.path().join("out");
+        let run = pactum(&["build", "samples", "--out", out.to_str().unwrap()]);
+        assert_eq!(run.code, 0, "build samples failed:\n{}", run.stderr);
+        (dir, out)
+    });
+    out
+}
+
+/// Contract records in samples/, by id (read through the library's loader).
+fn sample_contracts() -> BTreeMap<String, serde_json::Value> {
+    let loaded = pactum::record::load_dir(&repo().join("samples")).unwrap();
+    assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+    loaded
+        .records
+        .into_iter()
+        .filter(|r| r.kind == pactum::record::RecordKind::Contract)
+        .map(|r| (r.id, r.value))
+        .collect()
+}
+
+fn sample_parties() -> BTreeMap<String, serde_json::Value> {
+    let loaded = pactum::record::load_dir(&repo().join("samples")).unwrap();
+    loaded
+        .records
+        .into_iter()
+        .filter(|r| r.kind == pactum::record::RecordKind::Party)
+        .map(|r| (r.id, r.value))
+        .collect()
+}
+
+#[test]
+fn samples_give_one_pdf_per_contract_and_sha256sums_that_sha256sum_accepts() {
+    let out = samples_out();
+    let contracts = sample_contracts();
+    assert!(contracts.len() >= 12, "samples need at least 12 contracts");
+    for id in contracts.keys() {
+        let pdf = out.join(format!("{id}.pdf"));
+        let bytes = std::fs::read(&pdf).unwrap_or_else(|_| panic!("{id}.pdf missing"));
+        assert!(bytes.starts_with(b"%PDF-"), "{id}.pdf is not a PDF");
+    }
+    let sums = std::fs::read_to_string(out.join("SHA256SUMS")).unwrap();
+    assert_eq!(sums.lines().count(), contracts.len());
+    let checked = tool("sha256sum", &["-c", "SHA256SUMS"], out);
+    assert_eq!(
+        checked.matches(": OK").count(),
+        contracts.len(),
+        "{checked}"
+    );
+    // No staging folder or temporary file is left behind.
+    let stray: Vec<_> = std::fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| !n.ends_with(".pdf") && n != "SHA256SUMS")
+        .collect();
+    assert!(stray.is_empty(), "unexpected files: {stray:?}");
+}
+
+#[test]
+fn service_contract_text_shows_parties_amounts_in_figures_and_capitals_and_dates() {
+    let out = samples_out();
+    let parties = sample_parties();
+    let mut seen = 0;
+    for (id, c) in sample_contracts() {
+        if c["template"] != "service-zh" {
+            continue;
+        }
+        seen += 1;
+        let text = pdf_text(&out.join(format!("{id}.pdf")));
+        for field in ["party_a", "party_b"] {
+            let party = &parties[c[field].as_str().unwrap()];
+            let name = squeeze(party["name"].as_str().unwrap());
+            assert!(text.contains(&name), "{id}: {field} name {name} missing");
+            if let Some(uscc) = party["uscc"].as_str() {
+                assert!(text.contains(uscc), "{id}: 统一社会信用代码 {uscc} missing");
+            }
+        }
+        let amount = pactum::money::Money::parse(c["amount"].as_str().unwrap()).unwrap();
+        let figures = pactum::money::format_grouped(amount, "¥");
+        let capitals = pactum::money::cny_upper(amount);
+        assert!(text.contains(&figures), "{id}: {figures} missing");
+        assert!(
+            text.contains(&format!("人民币{capitals}")),
+            "{id}: {capitals} missing"
+        );
+        let date = pactum::cndate::parse_iso_date(c["signing_date"].as_str().unwrap()).unwrap();
+        assert!(
+            text.contains(&pactum::cndate::date_cn(date)),
+            "{id}: signing date missing"
+        );
+        for mark in ["第1页共", "目录", "第一条", "草稿", "合同编号"] {
+            assert!(text.contains(mark), "{id}: `{mark}` missing");
+        }
+    }
+    assert!(seen >= 4, "expected several service contracts in samples");
+}
+
+#[test]
+fn english_msa_has_page_x_of_y_and_amount_in_words() {
+    let out = samples_out();
+    let mut seen = 0;
+    for (id, c) in sample_contracts() {
+        if c["template"] != "msa-en" {
+            continue;
+        }
+        seen += 1;
+        let text = pdf_text(&out.join(format!("{id}.pdf")));
+        let amount = pactum::money::Money::parse(c["amount"].as_str().unwrap()).unwrap();
+        let words = squeeze(&pactum::money::en_words(amount));
+        assert!(text.contains(&words), "{id}: `{words}` missing");
+        assert!(text.contains("Page1of"), "{id}: page footer missing");
+        let date = pactum::cndate::parse_iso_date(c["signing_date"].as_str().unwrap()).unwrap();
+        assert!(
+            text.contains(&squeeze(&pactum::cndate::date_en(date))),
+            "{id}: date missing"
+        );
+    }
+    assert!(seen >= 1);
+}
+
+#[test]
+fn every_font_in_every_pdf_is_embedded() {
+    let out = samples_out();
+    for id in sample_contracts().keys() {
+        let list = tool("pdffonts", &[&format!("{id}.pdf")], out);
+        let rows: Vec<&str> = list.lines().skip(2).collect();
+        assert!(!rows.is_empty(), "{id}: no fonts listed");
+        for row in rows {
+            // Columns: name type encoding emb sub uni object ID; `emb` must be yes.
+            let cols: Vec<&str> = row.split_whitespace().collect();
+            let emb = cols[cols.len() - 5];
+            assert_eq!(emb, "yes", "{id}: font not embedded: {row}");
+        }
+        assert!(
+            list.contains("NotoSerifSC"),
+            "{id}: CJK serif not used:\n{list}"
+        );
+    }
+}
+
+#[test]
+fn building_twice_gives_byte_identical_pdfs_and_sums() {
+    let first = samples_out();
+    let dir = tempdir();
+    let again = dir.path().join("again");
+    let run = pactum(&["build", "samples", "--out", again.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for entry in std::fs::read_dir(first).unwrap() {
+        let name = entry.unwrap().file_name();
+        let a = std::fs::read(first.join(&name)).unwrap();
+        let b = std::fs::read(again.join(&name)).unwrap();
+        assert!(a == b, "{name:?} differs between two builds");
+    }
+}
+
+/// `file:line:column` of the first line containing `needle` (column of the needle's value part).
+fn locate(file: &str, needle: &str, value: &str) -> String {
+    let text = std::fs::read_to_string(repo().join(file)).unwrap();
+    let (n, line) = text
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains(needle))
+        .unwrap_or_else(|| panic!("`{needle}` not in {file}"));
+    let col = line[..line.find(value).unwrap()].chars().count() + 1;
+    format!("{file}:{}:{col}", n + 1)
+}
+
+#[test]
+fn every_kind_of_bad_input_is_reported_with_its_place_in_one_run_and_nothing_is_written() {
+    let dir = tempdir();
+    let out = dir.path().join("out");
+    let run = pactum(&[
+        "build",
+        "tests/cases/bad-input",
+        "--workspace",
+        ".",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let c = "tests/cases/bad-input/contracts.yaml";
+    let p = "tests/cases/bad-input/parties.yaml";
+    let expected = [
+        // wrong check character
+        (
+            locate(p, "Y4Z", "91350100M000100Y4Z"),
+            "check character is Z, expected 3",
+        ),
+        // missing required field: points at the record
+        (format!("{c}:1:1"), "missing required field `title`"),
+        // wrong type
+        (
+            locate(c, "approvals: yes", "yes"),
+            "expected an array, found \"yes\"",
+        ),
+        // dangling party reference
+        (
+            locate(c, "no-such-party", "no-such-party"),
+            "no party with id `no-such-party`",
+        ),
+        // an amount written as a float
+        (
+            locate(c, "amount: 100000.5", "100000.5"),
+            "expected a string, found the number 100000.5",
+        ),
+        // duplicate id, naming the first place
+        (
+            locate(c, "id: good-co", "good-co"),
+            &format!(
+                "duplicate id `good-co`: already used at {}",
+                locate(p, "id: good-co", "good-co")
+            ),
+        ),
+        // malformed YAML
+        (
+            "tests/cases/bad-input/broken.yaml:4:".to_owned(),
+            "malformed YAML",
+        ),
+    ];
+    for (place, message) in &expected {
+        let found = run
+            .stderr
+            .split("\nerror: ")
+            .any(|d| d.contains(message) && d.contains(&format!("--> {place}")));
+        assert!(
+            found,
+            "no diagnostic `{message}` at {place} in:\n{}",
+            run.stderr
+        );
+    }
+    assert!(
+        run.stderr.contains("write it in quotes, e.g. \"100000.5\""),
+        "float hint missing"
+    );
+    assert!(
+        !out.exists(),
+        "a failed batch must not leave an output folder"
+    );
+}
+
+#[test]
+fn diagnostics_as_json_carry_file_line_column_and_pointer() {
+    let dir = tempdir();
+    let out = dir.path().join("out");
+    let run = pactum(&[
+        "build",
+        "tests/cases/bad-input",
+        "--workspace",
+        ".",
+        "--out",
+        out.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 1);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("stdout is JSON");
+    let d = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["pointer"] == "/uscc")
+        .expect("uscc diagnostic");
+    assert_eq!(d["severity"], "error");
+    assert_eq!(d["record"], "bad-check");
+    assert_eq!(d["pos"]["line"], 14);
+    assert_eq!(d["pos"]["column"], 7);
+    assert!(d["file"].as_str().unwrap().ends_with("parties.yaml"));
+    assert_eq!(v["documents"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn markup_and_code_in_record_values_render_literally() {
+    let dir = tempdir();
+    let out = dir.path().join("out");
+    let run = pactum(&[
+        "build",
+        "tests/cases/injection",
+        "--workspace",
+        ".",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = pdf_text(&out.join("inject-001.pdf"));
+    for literal in [
+        r#"恶意#panic("x")公司]"#,
+        r#"#read("/etc/passwd")[路]$x$*星*_下_"#,
+        r#"<lbl>@ref\张喆"#,
+        "//注释/*块",
+        r#"注入]#panic("x")[测试$x$*b*_i_<lbl>@ref\//x/*y"#,
+        r#"#panic("approver")"#,
+        r#"#panic("item")"#,
+        "*notbold*_notemph_`raw`=heading-list+enum/term:x",
+        "$1+1$",
+        "[milestone]#emph[x]",
+        r#"#include"/etc/passwd""#,
+        r#"#read("/etc/hostname")"#,
+    ] {
+        assert!(
+            text.contains(&squeeze(literal)),
+            "`{literal}` not printed literally"
+        );
+    }
+    // Nothing of /etc/passwd leaked into the document.
+    assert!(!text.contains("root:x:0:0"));
+}
