@@ -90,6 +90,9 @@ impl Outcome {
     }
 }
 
+/// A contract's number and PDF bytes, or the diagnostics that stopped it.
+type Produced = Result<(String, Vec<u8>), Vec<Diagnostic>>;
+
 /// One run's workspace and records, with the stages as methods.
 pub struct Project {
     /// The located workspace.
@@ -149,12 +152,7 @@ impl Project {
     }
 
     /// Renders and typesets one contract into PDF bytes, or located diagnostics.
-    fn produce(
-        &self,
-        renderer: &Renderer,
-        ts: &Typesetter,
-        id: &str,
-    ) -> Result<(String, Vec<u8>), Vec<Diagnostic>> {
+    fn produce(&self, renderer: &Renderer, ts: &Typesetter, id: &str) -> Produced {
         let r = self.record(id).ok_or_else(Vec::new)?;
         let fail = |msg: String| vec![r.diag("", Diagnostic::error(msg))];
         let tname = r.str_at("/template").unwrap_or_default();
@@ -275,7 +273,7 @@ pub fn build(opts: &BuildOptions) -> Result<Outcome, BuildError> {
         std::fs::create_dir_all(&opts.out).map_err(io("create", &opts.out))?;
         let staging = Staging::new(&opts.out)?;
         let ts = Typesetter::new(&templates_dir);
-        let results: Vec<(String, Result<(String, Vec<u8>), Vec<Diagnostic>>)> = buildable
+        let results: Vec<(String, Produced)> = buildable
             .par_iter()
             .map(|id| (id.clone(), project.produce(&renderer, &ts, id)))
             .collect();

@@ -46,23 +46,24 @@ impl Schemas {
                 Ok(v) => {
                     validators.insert(name, v);
                 }
-                Err(d) => diags.push(d),
+                Err(d) => diags.push(*d),
             }
         }
         (Schemas { validators }, diags)
     }
 }
 
-fn compile_one(path: &Path) -> Result<Validator, Diagnostic> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Diagnostic::error(format!("failed to read schema ({e})")).in_file(path))?;
+fn compile_one(path: &Path) -> Result<Validator, Box<Diagnostic>> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Box::new(Diagnostic::error(format!("failed to read schema ({e})")).in_file(path))
+    })?;
     let json: Value = serde_json::from_str(&text).map_err(|e| {
         let pos = Pos {
             line: e.line(),
             column: e.column(),
             width: 1,
         };
-        Diagnostic::error(format!("schema is not valid JSON: {e}")).at(path, &text, pos)
+        Box::new(Diagnostic::error(format!("schema is not valid JSON: {e}")).at(path, &text, pos))
     })?;
     jsonschema::draft202012::options()
         .should_validate_formats(true)
@@ -74,9 +75,11 @@ fn compile_one(path: &Path) -> Result<Validator, Diagnostic> {
         .with_format("date", |s: &str| parse_iso_date(s).is_some())
         .build(&json)
         .map_err(|e| {
-            Diagnostic::error(format!("schema is not a valid JSON Schema: {e}"))
-                .in_file(path)
-                .pointer(e.instance_path().as_str().to_owned())
+            Box::new(
+                Diagnostic::error(format!("schema is not a valid JSON Schema: {e}"))
+                    .in_file(path)
+                    .pointer(e.instance_path().as_str().to_owned()),
+            )
         })
 }
 
@@ -106,11 +109,15 @@ pub fn validate(
             RecordKind::Party => Some(PARTY_SCHEMA.to_owned()),
             RecordKind::Contract => template_schema(r, ws, &mut diags),
         };
-        if let Some(name) = schema_name
-            && let Some(v) = schemas.validators.get(&name)
-        {
-            for e in v.iter_errors(&r.value) {
-                diags.push(schema_diag(r, &e));
+        if let Some(name) = schema_name {
+            match schemas.validators.get(&name) {
+                Some(v) => diags.extend(v.iter_errors(&r.value).map(|e| schema_diag(r, &e))),
+                None => diags.push(r.diag(
+                    "",
+                    Diagnostic::error(format!(
+                        "cannot check this record: schema `{name}` has errors (reported on the schema file)"
+                    )),
+                )),
             }
         }
         if r.kind == RecordKind::Contract {
