@@ -154,7 +154,7 @@ impl Project {
     /// Renders and typesets one contract into PDF bytes, or located diagnostics.
     fn produce(&self, renderer: &Renderer, ts: &Typesetter, id: &str) -> Produced {
         let r = self.record(id).ok_or_else(Vec::new)?;
-        let fail = |msg: String| vec![r.diag("", Diagnostic::error(msg))];
+        let fail = |msg: String| vec![r.diag("", Diagnostic::error("T408", msg))];
         let tname = r.str_at("/template").unwrap_or_default();
         let template = self
             .workspace
@@ -201,10 +201,10 @@ impl Project {
             vec![
                 r.diag(
                     "",
-                    Diagnostic::error(format!(
-                        "template `{tname}` failed to render: {}",
-                        e.message
-                    )),
+                    Diagnostic::error(
+                        "T406",
+                        format!("template `{tname}` failed to render: {}", e.message),
+                    ),
                 )
                 .hint("this is a template problem unless the message names a field of this record"),
             ]
@@ -222,7 +222,7 @@ impl Project {
                 .into_iter()
                 .map(|p| {
                     let templates = self.workspace.templates_dir();
-                    let mut d = Diagnostic::error(format!("typst: {}", p.message)).record(&r.id);
+                    let mut d = Diagnostic::error("T407", format!("typst: {}", p.message)).record(&r.id);
                     match (&p.file, p.line_col) {
                         (Some(f), Some((line, column))) => {
                             let path = templates.join(f);
@@ -259,7 +259,7 @@ pub fn build(opts: &BuildOptions) -> Result<Outcome, BuildError> {
         Ok(r) => Some(r),
         Err(e) => {
             project.diagnostics.push(
-                Diagnostic::error(format!("templates cannot be loaded: {}", e.message))
+                Diagnostic::error("T405", format!("templates cannot be loaded: {}", e.message))
                     .in_file(&templates_dir),
             );
             None

@@ -37,6 +37,8 @@ pub struct Pos {
 pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,
+    /// Stable code of the check (`R102`, `S220`, `P0301`, …); `pactum explain CODE` describes it.
+    pub code: &'static str,
     /// The file the problem is in, when it is in a file.
     pub file: Option<PathBuf>,
     /// Where in the file.
@@ -55,10 +57,11 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    /// A new error with only a message; add location with the builder methods.
-    pub fn error(message: impl Into<String>) -> Self {
+    /// A new error with its code and message; add location with the builder methods.
+    pub fn error(code: &'static str, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Error,
+            code,
             file: None,
             pos: None,
             record: None,
@@ -69,11 +72,11 @@ impl Diagnostic {
         }
     }
 
-    /// A new warning with only a message.
-    pub fn warning(message: impl Into<String>) -> Self {
+    /// A new warning with its code and message.
+    pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Warning,
-            ..Diagnostic::error(message)
+            ..Diagnostic::error(code, message)
         }
     }
 
@@ -140,7 +143,13 @@ impl Diagnostic {
             }
         };
         let mut out = String::new();
-        let _ = writeln!(out, "{}: {}", paint(label, code), self.message);
+        let _ = writeln!(
+            out,
+            "{}{}: {}",
+            paint(label, code),
+            paint(&format!("[{}]", self.code), code),
+            self.message
+        );
         if let Some(loc) = self.location() {
             let _ = writeln!(out, "  --> {loc}");
         }
@@ -220,7 +229,7 @@ mod tests {
     #[test]
     fn human_output_has_location_snippet_and_caret_under_the_value() {
         let text = "id: a\nuscc: 91350100M000100Y4Z\n";
-        let d = Diagnostic::error("check character is Z, expected 3")
+        let d = Diagnostic::error("S220", "check character is Z, expected 3")
             .at(
                 Path::new("p.yaml"),
                 text,
@@ -244,7 +253,7 @@ mod tests {
 
     #[test]
     fn caret_counts_cjk_as_two_cells() {
-        let d = Diagnostic::error("x").at(
+        let d = Diagnostic::error("S000", "x").at(
             Path::new("p.yaml"),
             "名称: 甲",
             Pos {

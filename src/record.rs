@@ -112,10 +112,13 @@ pub fn load_dir(dir: &Path) -> std::io::Result<Loaded> {
         match String::from_utf8(bytes) {
             Ok(text) => load_text(&path, text, &mut loaded),
             Err(e) => loaded.diagnostics.push(
-                Diagnostic::error(format!(
-                    "file is not valid UTF-8 (invalid byte at offset {})",
-                    e.utf8_error().valid_up_to()
-                ))
+                Diagnostic::error(
+                    "R101",
+                    format!(
+                        "file is not valid UTF-8 (invalid byte at offset {})",
+                        e.utf8_error().valid_up_to()
+                    ),
+                )
                 .in_file(&path)
                 .hint("save the file as UTF-8"),
             ),
@@ -153,7 +156,7 @@ pub fn load_text(path: &Path, text: String, loaded: &mut Loaded) {
             width: 1,
         };
         loaded.diagnostics.push(
-            Diagnostic::error(format!("malformed YAML: {}", e.info()))
+            Diagnostic::error("R102", format!("malformed YAML: {}", e.info()))
                 .at(&source.path, &source.text, pos)
                 .hint("check indentation, quotes and the `key: value` form near this place"),
         );
@@ -187,7 +190,7 @@ fn into_record(doc: Doc, source: &Arc<SourceFile>, out: &mut Vec<Diagnostic>) ->
             return None; // an empty document (only comments) is not a record
         }
         out.push(here(
-            Diagnostic::error("a record must be a mapping of `key: value` lines"),
+            Diagnostic::error("R103", "a record must be a mapping of `key: value` lines"),
             "",
         ));
         return None;
@@ -196,14 +199,14 @@ fn into_record(doc: Doc, source: &Arc<SourceFile>, out: &mut Vec<Diagnostic>) ->
         Some(Value::String(s)) => s.clone(),
         Some(_) => {
             out.push(
-                here(Diagnostic::error("`id` must be a string"), "/id")
+                here(Diagnostic::error("R105", "`id` must be a string"), "/id")
                     .hint("ids look like `fw-2026-001`: lowercase letters, digits, `.`, `_`, `-`"),
             );
             return None;
         }
         None => {
             out.push(
-                here(Diagnostic::error("record has no `id`"), "")
+                here(Diagnostic::error("R104", "record has no `id`"), "")
                     .hint("add a line `id: some-stable-id`; the id is the key the contract number is kept under"),
             );
             return None;
@@ -211,7 +214,7 @@ fn into_record(doc: Doc, source: &Arc<SourceFile>, out: &mut Vec<Diagnostic>) ->
     };
     if !valid_id(&id) {
         out.push(
-            here(Diagnostic::error(format!("invalid id `{id}`")), "/id").hint(
+            here(Diagnostic::error("R105", format!("invalid id `{id}`")), "/id").hint(
                 "ids start with a lowercase letter or digit and use only a-z, 0-9, `.`, `_`, `-` (they become file names)",
             ),
         );
@@ -223,7 +226,7 @@ fn into_record(doc: Doc, source: &Arc<SourceFile>, out: &mut Vec<Diagnostic>) ->
         Some(other) => {
             out.push(
                 here(
-                    Diagnostic::error(format!("unknown record kind `{other}`")),
+                    Diagnostic::error("R106", format!("unknown record kind `{other}`")),
                     "/kind",
                 )
                 .record(&id)
@@ -233,7 +236,7 @@ fn into_record(doc: Doc, source: &Arc<SourceFile>, out: &mut Vec<Diagnostic>) ->
         }
         None => {
             out.push(
-                here(Diagnostic::error("record has no `kind`"), "")
+                here(Diagnostic::error("R106", "record has no `kind`"), "")
                     .record(&id)
                     .hint("add `kind: party` or `kind: contract`"),
             );
@@ -274,10 +277,10 @@ fn check_duplicates(loaded: &mut Loaded) {
             diags.push(
                 r.diag(
                     "/id",
-                    Diagnostic::error(format!(
-                        "duplicate id `{}`: already used at {prev_at}",
-                        r.id
-                    )),
+                    Diagnostic::error(
+                        "R107",
+                        format!("duplicate id `{}`: already used at {prev_at}", r.id),
+                    ),
                 )
                 .hint("every record needs its own id; rename one of them"),
             );
@@ -423,7 +426,7 @@ impl<'a> Builder<'a, '_> {
                             pos: Some(pos_of(&kspan)),
                             pointer: Some(child),
                             hint: Some("remove one of the two lines".into()),
-                            ..Diagnostic::error(format!("duplicate key `{key}`"))
+                            ..Diagnostic::error("R108", format!("duplicate key `{key}`"))
                         });
                     } else {
                         map.insert(key, value);

@@ -55,7 +55,7 @@ impl Schemas {
 
 fn compile_one(path: &Path) -> Result<Validator, Box<Diagnostic>> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        Box::new(Diagnostic::error(format!("failed to read schema ({e})")).in_file(path))
+        Box::new(Diagnostic::error("S200", format!("failed to read schema ({e})")).in_file(path))
     })?;
     let json: Value = serde_json::from_str(&text).map_err(|e| {
         let pos = Pos {
@@ -63,7 +63,10 @@ fn compile_one(path: &Path) -> Result<Validator, Box<Diagnostic>> {
             column: e.column(),
             width: 1,
         };
-        Box::new(Diagnostic::error(format!("schema is not valid JSON: {e}")).at(path, &text, pos))
+        Box::new(
+            Diagnostic::error("S200", format!("schema is not valid JSON: {e}"))
+                .at(path, &text, pos),
+        )
     })?;
     jsonschema::draft202012::options()
         .should_validate_formats(true)
@@ -76,7 +79,7 @@ fn compile_one(path: &Path) -> Result<Validator, Box<Diagnostic>> {
         .build(&json)
         .map_err(|e| {
             Box::new(
-                Diagnostic::error(format!("schema is not a valid JSON Schema: {e}"))
+                Diagnostic::error("S200", format!("schema is not a valid JSON Schema: {e}"))
                     .in_file(path)
                     .pointer(e.instance_path().as_str().to_owned()),
             )
@@ -114,7 +117,7 @@ pub fn validate(
                 Some(v) => diags.extend(v.iter_errors(&r.value).map(|e| schema_diag(r, &e))),
                 None => diags.push(r.diag(
                     "",
-                    Diagnostic::error(format!(
+                    Diagnostic::error("S201", format!(
                         "cannot check this record: schema `{name}` has errors (reported on the schema file)"
                     )),
                 )),
@@ -140,8 +143,11 @@ pub fn validate(
                 report.diagnostics.push(
                     r.diag(
                         &format!("/{field}"),
-                        Diagnostic::error(format!("party `{pid}` has errors (reported above)"))
-                            .hint("fix the party record; this contract is built once it is valid"),
+                        Diagnostic::error(
+                            "S202",
+                            format!("party `{pid}` has errors (reported above)"),
+                        )
+                        .hint("fix the party record; this contract is built once it is valid"),
                     ),
                 );
             }
@@ -159,7 +165,7 @@ fn template_schema(r: &Record, ws: &Workspace, diags: &mut Vec<Diagnostic>) -> O
                 diags.push(
                     r.diag(
                         "/template",
-                        Diagnostic::error(format!("unknown template `{t}`")),
+                        Diagnostic::error("S203", format!("unknown template `{t}`")),
                     )
                     .hint(format!("templates in this workspace: {}", known())),
                 );
@@ -168,8 +174,11 @@ fn template_schema(r: &Record, ws: &Workspace, diags: &mut Vec<Diagnostic>) -> O
         },
         _ => {
             diags.push(
-                r.diag("", Diagnostic::error("contract has no `template` field"))
-                    .hint(format!("add `template: NAME`, one of: {}", known())),
+                r.diag(
+                    "",
+                    Diagnostic::error("S203", "contract has no `template` field"),
+                )
+                .hint(format!("add `template: NAME`, one of: {}", known())),
             );
             None
         }
@@ -184,11 +193,14 @@ fn check_references(r: &Record, by_id: &BTreeMap<&str, &Record>, diags: &mut Vec
             Some(p) if p.kind == RecordKind::Party => {}
             Some(_) => diags.push(r.diag(
                 &ptr,
-                Diagnostic::error(format!("`{pid}` is a contract, not a party")),
+                Diagnostic::error("S204", format!("`{pid}` is a contract, not a party")),
             )),
             None => diags.push(
-                r.diag(&ptr, Diagnostic::error(format!("no party with id `{pid}`")))
-                    .hint(suggest(pid, by_id, RecordKind::Party)),
+                r.diag(
+                    &ptr,
+                    Diagnostic::error("S204", format!("no party with id `{pid}`")),
+                )
+                .hint(suggest(pid, by_id, RecordKind::Party)),
             ),
         }
     }
@@ -198,7 +210,10 @@ fn check_references(r: &Record, by_id: &BTreeMap<&str, &Record>, diags: &mut Vec
             _ => diags.push(
                 r.diag(
                     "/parent",
-                    Diagnostic::error(format!("no contract with id `{pid}` to be the parent")),
+                    Diagnostic::error(
+                        "S205",
+                        format!("no contract with id `{pid}` to be the parent"),
+                    ),
                 )
                 .hint(suggest(pid, by_id, RecordKind::Contract)),
             ),
@@ -255,7 +270,7 @@ fn check_glyphs(
                 diags.push(
                     r.diag(
                         &ptr,
-                        Diagnostic::error(format!(
+                        Diagnostic::error("S206", format!(
                             "no embedded font can draw {}",
                             list.join(", ")
                         )),
@@ -295,7 +310,7 @@ fn schema_diag(r: &Record, e: &ValidationError) -> Diagnostic {
             return r
                 .diag(
                     &ptr,
-                    Diagnostic::error(format!("missing required field `{name}`")),
+                    Diagnostic::error("S210", format!("missing required field `{name}`")),
                 )
                 .pointer(child)
                 .hint(format!("add a line `{name}: …`"));
@@ -306,7 +321,10 @@ fn schema_diag(r: &Record, e: &ValidationError) -> Diagnostic {
             return r
                 .diag(
                     &child,
-                    Diagnostic::error(format!("unknown field `{}`", unexpected.join("`, `"))),
+                    Diagnostic::error(
+                        "S211",
+                        format!("unknown field `{}`", unexpected.join("`, `")),
+                    ),
                 )
                 .hint("check the spelling against the schema; unknown fields are not allowed");
         }
@@ -319,11 +337,14 @@ fn schema_diag(r: &Record, e: &ValidationError) -> Diagnostic {
                     .collect::<Vec<_>>()
                     .join(" or "),
             };
-            let d = Diagnostic::error(format!(
-                "expected {} {expected}, found {}",
-                article(&expected),
-                describe(instance)
-            ));
+            let d = Diagnostic::error(
+                "S212",
+                format!(
+                    "expected {} {expected}, found {}",
+                    article(&expected),
+                    describe(instance)
+                ),
+            );
             if r.was_float(&ptr) && expected == "string" {
                 d.hint(format!(
                     "money and other exact numbers are decimal strings: write it in quotes, e.g. \"{}\"",
@@ -343,22 +364,22 @@ fn schema_diag(r: &Record, e: &ValidationError) -> Diagnostic {
                 .as_array()
                 .map(|a| a.iter().map(|v| v.to_string()).collect())
                 .unwrap_or_default();
-            Diagnostic::error(format!(
-                "{} is not one of the allowed values",
-                describe(instance)
-            ))
+            Diagnostic::error(
+                "S213",
+                format!("{} is not one of the allowed values", describe(instance)),
+            )
             .hint(format!("use one of: {}", opts.join(", ")))
         }
-        ValidationErrorKind::Constant { expected_value } => Diagnostic::error(format!(
-            "must be {expected_value}, found {}",
-            describe(instance)
-        )),
-        ValidationErrorKind::Pattern { pattern } => Diagnostic::error(format!(
-            "{} does not have the required form",
-            describe(instance)
-        ))
+        ValidationErrorKind::Constant { expected_value } => Diagnostic::error(
+            "S214",
+            format!("must be {expected_value}, found {}", describe(instance)),
+        ),
+        ValidationErrorKind::Pattern { pattern } => Diagnostic::error(
+            "S215",
+            format!("{} does not have the required form", describe(instance)),
+        )
         .hint(format!("it must match the pattern {pattern}")),
-        _ => Diagnostic::error(e.to_string()),
+        _ => Diagnostic::error("S219", e.to_string()),
     };
     r.diag(&ptr, d)
 }
@@ -397,14 +418,21 @@ fn format_diag(r: &Record, ptr: &str, format: &str, instance: &Value) -> Diagnos
         ),
         other => (format!("`{s}` is not a valid {other}"), String::new()),
     };
+    let code = match format {
+        "uscc" => "S220",
+        "cn-resident-id" => "S221",
+        "money" => "S222",
+        "date" => "S223",
+        _ => "S229",
+    };
     let overridden = format == "uscc"
         && r.kind == RecordKind::Party
         && r.str_at(&format!("/{USCC_OVERRIDE}"))
             .is_some_and(|reason| !reason.trim().is_empty());
     let d = if overridden {
-        Diagnostic::warning(format!("{message} (accepted by `{USCC_OVERRIDE}`)"))
+        Diagnostic::warning(code, format!("{message} (accepted by `{USCC_OVERRIDE}`)"))
     } else {
-        let d = Diagnostic::error(message);
+        let d = Diagnostic::error(code, message);
         if hint.is_empty() { d } else { d.hint(hint) }
     };
     r.diag(ptr, d)

@@ -175,11 +175,8 @@ pub fn load(root: &Path) -> Result<(Workspace, Vec<Diagnostic>), WorkspaceError>
             Ok(m) => m,
             Err(e) => {
                 diags.push(
-                    Diagnostic::error(format!("invalid template.toml: {}", e.message())).at(
-                        &toml_path,
-                        &text,
-                        at(e.span()),
-                    ),
+                    Diagnostic::error("T401", format!("invalid template.toml: {}", e.message()))
+                        .at(&toml_path, &text, at(e.span())),
                 );
                 continue;
             }
@@ -189,16 +186,19 @@ pub fn load(root: &Path) -> Result<(Workspace, Vec<Diagnostic>), WorkspaceError>
             Err(e) => {
                 let offset = text.find("number").map(|s| s..s + 1);
                 diags.push(
-                    Diagnostic::error(format!("invalid number pattern `{}`: {e}", meta.number))
-                        .at(&toml_path, &text, at(offset))
-                        .hint("a pattern looks like `FW-{year}-{seq:04}`"),
+                    Diagnostic::error(
+                        "T402",
+                        format!("invalid number pattern `{}`: {e}", meta.number),
+                    )
+                    .at(&toml_path, &text, at(offset))
+                    .hint("a pattern looks like `FW-{year}-{seq:04}`"),
                 );
                 continue;
             }
         };
         if !dir.join("main.typ.tera").is_file() {
             diags.push(
-                Diagnostic::error(format!("template `{name}` has no main.typ.tera"))
+                Diagnostic::error("T403", format!("template `{name}` has no main.typ.tera"))
                     .in_file(&toml_path),
             );
             continue;
@@ -206,10 +206,10 @@ pub fn load(root: &Path) -> Result<(Workspace, Vec<Diagnostic>), WorkspaceError>
         if !root.join("schemas").join(&meta.schema).is_file() {
             let offset = text.find("schema").map(|s| s..s + 1);
             diags.push(
-                Diagnostic::error(format!(
-                    "schema file `schemas/{}` does not exist",
-                    meta.schema
-                ))
+                Diagnostic::error(
+                    "T404",
+                    format!("schema file `schemas/{}` does not exist", meta.schema),
+                )
                 .at(&toml_path, &text, at(offset)),
             );
             continue;

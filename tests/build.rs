@@ -235,7 +235,7 @@ fn every_kind_of_bad_input_is_reported_with_its_place_in_one_run_and_nothing_is_
     for (place, message) in &expected {
         let found = run
             .stderr
-            .split("\nerror: ")
+            .split("\nerror[")
             .any(|d| d.contains(message) && d.contains(&format!("--> {place}")));
         assert!(
             found,
