@@ -2,20 +2,26 @@
 //!
 //! `Project` holds one run's workspace and records and runs the stages in
 //! order, collecting every diagnostic. A batch is all-or-nothing: PDFs are
-//! typeset into a private temporary folder inside `--out` and moved into place
+//! typeset into a private staging folder inside `--out` and moved into place
 //! only when every document succeeded (or, with `--skip-invalid`, the valid
-//! ones), so a failed run leaves no partial PDF behind.
+//! ones). In issue mode the register's write lock is held from the moment
+//! numbers are planned until the PDFs are on disk, and the register commits
+//! last: a build killed at any instant consumes no number.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use rayon::prelude::*;
+use serde_json::Value;
 
 use crate::checksum;
 use crate::cndate::parse_iso_date;
 use crate::diagnostic::{self, Diagnostic, Pos};
+use crate::numbering::{self, Plan};
 use crate::record::{self, Record, RecordKind};
+use crate::register::{self, Register, RegisterError};
 use crate::render::{DocInfo, Inputs, Renderer};
 use crate::typeset::{self, Fonts, Typesetter};
 use crate::validate::{self, Schemas};
@@ -27,6 +33,9 @@ pub enum BuildError {
     /// The workspace could not be found or read.
     #[error(transparent)]
     Workspace(#[from] WorkspaceError),
+    /// The register is locked, corrupt or unwritable.
+    #[error(transparent)]
+    Register(#[from] RegisterError),
     /// Reading records or writing outputs failed.
     #[error("failed to {action} {path} ({source})")]
     Io {
@@ -39,7 +48,7 @@ pub enum BuildError {
     },
 }
 
-fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> BuildError {
+pub(crate) fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> BuildError {
     let path = path.to_path_buf();
     move |source| BuildError::Io {
         action,
@@ -48,17 +57,38 @@ fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Build
     }
 }
 
+/// Draft or issue.
+#[derive(Debug, Clone)]
+pub enum Mode {
+    /// Draft numbers and a 草稿 / DRAFT mark; the register is never opened.
+    Draft,
+    /// Numbers from the register.
+    Issue {
+        /// The register file.
+        register: PathBuf,
+        /// How long to wait for another build's lock.
+        lock_timeout: Duration,
+    },
+}
+
 /// What `build` is asked to do, validated before any stage runs.
 #[derive(Debug, Clone)]
 pub struct BuildOptions {
     /// Folder of YAML records.
     pub records: PathBuf,
-    /// Output folder for PDFs and `SHA256SUMS`.
+    /// Output folder for PDFs, `SHA256SUMS`, `manifest.json` and `register.csv`.
     pub out: PathBuf,
     /// Workspace folder; found from `records` upwards when `None`.
     pub workspace: Option<PathBuf>,
     /// Build the valid records even when others have errors (the run still fails).
     pub skip_invalid: bool,
+    /// Draft or issue mode.
+    pub mode: Mode,
+}
+
+/// The register file used when `--register` is not given.
+pub fn default_register(workspace_root: &Path) -> PathBuf {
+    workspace_root.join(".pactum").join("register.sqlite")
 }
 
 /// One produced document.
@@ -68,10 +98,22 @@ pub struct Document {
     pub id: String,
     /// Contract number printed on it.
     pub number: String,
+    /// 修改次第 (issue mode only).
+    pub revision: Option<u32>,
+    /// Template name.
+    pub template: String,
     /// File name inside the output folder.
     pub file: String,
     /// SHA-256 of the PDF.
     pub sha256: String,
+    /// Pages in the PDF.
+    pub pages: usize,
+    /// SHA-256 of the record content (contract, parties, parent number).
+    pub content_sha256: String,
+    /// SHA-256 of the template files.
+    pub template_sha256: String,
+    /// The records the document was made from, as they were at build time.
+    pub sources: Value,
 }
 
 /// The result of a run that could read its inputs: documents and diagnostics.
@@ -90,8 +132,14 @@ impl Outcome {
     }
 }
 
-/// A contract's number and PDF bytes, or the diagnostics that stopped it.
-type Produced = Result<(String, Vec<u8>), Vec<Diagnostic>>;
+/// A typeset document waiting in the staging folder.
+struct Typeset {
+    sha256: String,
+    pages: usize,
+}
+
+/// A contract's typeset result, or the diagnostics that stopped it.
+type Produced = Result<Typeset, Vec<Diagnostic>>;
 
 /// One run's workspace and records, with the stages as methods.
 pub struct Project {
@@ -101,6 +149,7 @@ pub struct Project {
     pub records: Vec<Record>,
     /// Problems found so far.
     pub diagnostics: Vec<Diagnostic>,
+    index: BTreeMap<String, usize>,
 }
 
 impl Project {
@@ -117,14 +166,21 @@ impl Project {
         let (workspace, mut diagnostics) = workspace::load(&root)?;
         let loaded = record::load_dir(records_dir).map_err(io("read", records_dir))?;
         diagnostics.extend(loaded.diagnostics);
+        let index = loaded
+            .records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.clone(), i))
+            .collect();
         Ok(Project {
             workspace,
             records: loaded.records,
             diagnostics,
+            index,
         })
     }
 
-    /// Validates every record; returns the ids of contracts that can be built.
+    /// Validates every record; returns the ids of contracts that can be built, in record order.
     pub fn validate(&mut self) -> Vec<String> {
         let (schemas, diags) = Schemas::compile(&self.workspace);
         self.diagnostics.extend(diags);
@@ -140,19 +196,38 @@ impl Project {
             .collect()
     }
 
-    fn record(&self, id: &str) -> Option<&Record> {
-        self.records.iter().find(|r| r.id == id)
+    /// The record with this id.
+    pub fn record(&self, id: &str) -> Option<&Record> {
+        self.index.get(id).map(|i| &self.records[*i])
     }
 
-    /// The number printed on a contract; drafts show the pattern with `DRAFT` for the sequence.
-    fn draft_number(&self, r: &Record) -> Option<String> {
-        let t = self.workspace.templates.get(r.str_at("/template")?)?;
-        let date = parse_iso_date(r.str_at("/signing_date")?)?;
-        Some(t.number.draft(chrono::Datelike::year(&date)))
+    /// Everything a contract's document prints from records: the contract, its
+    /// parties, and for a supplementary agreement the parent and its number.
+    /// Its hash decides whether a rebuild is a new revision.
+    pub(crate) fn sources(&self, r: &Record, parent_number: Option<&str>) -> Value {
+        let linked = |f: &str| {
+            r.str_at(f)
+                .and_then(|id| self.record(id))
+                .map_or(Value::Null, |p| p.value.clone())
+        };
+        serde_json::json!({
+            "contract": r.value,
+            "party_a": linked("/party_a"),
+            "party_b": linked("/party_b"),
+            "parent": linked("/parent"),
+            "parent_number": parent_number,
+        })
     }
 
-    /// Renders and typesets one contract into PDF bytes, or located diagnostics.
-    fn produce(&self, renderer: &Renderer, ts: &Typesetter, id: &str) -> Produced {
+    /// Renders and typesets one contract into the staging folder.
+    fn produce(
+        &self,
+        renderer: &Renderer,
+        ts: &Typesetter,
+        staging: &Staging,
+        id: &str,
+        plan: &Plan,
+    ) -> Produced {
         let r = self.record(id).ok_or_else(Vec::new)?;
         let fail = |msg: String| vec![r.diag("", Diagnostic::error("T408", msg))];
         let tname = r.str_at("/template").unwrap_or_default();
@@ -161,9 +236,6 @@ impl Project {
             .templates
             .get(tname)
             .ok_or_else(|| fail(format!("unknown template `{tname}`")))?;
-        let number = self.draft_number(r).ok_or_else(|| {
-            fail("cannot form a number: signing_date is missing or invalid".into())
-        })?;
         let party = |field: &str| {
             r.str_at(field)
                 .and_then(|pid| self.record(pid))
@@ -171,31 +243,32 @@ impl Project {
                 .ok_or_else(|| fail(format!("party in `{field}` not found")))
         };
         let (party_a, party_b) = (party("/party_a")?, party("/party_b")?);
-        let parent = match r.str_at("/parent") {
-            Some(pid) => {
+        let parent = match (r.str_at("/parent"), &plan.parent_number) {
+            (Some(pid), Some(n)) => {
                 let p = self
                     .record(pid)
                     .ok_or_else(|| fail(format!("parent contract `{pid}` not found")))?;
-                let n = self
-                    .draft_number(p)
-                    .ok_or_else(|| fail(format!("parent contract `{pid}` has no number")))?;
-                Some((&p.value, n))
+                Some((&p.value, n.as_str()))
             }
-            None => None,
+            _ => None,
         };
+        let revision = plan
+            .revision
+            .map_or_else(|| "—".to_owned(), |r| format!("{r:02}"));
         let doc = DocInfo {
             title: &template.title,
             kind: template.kind,
             language: template.language,
-            number: &number,
-            draft: true,
+            number: &plan.number,
+            revision: &revision,
+            draft: plan.revision.is_none(),
             template: &template.name,
         };
         let inputs = Inputs {
             contract: &r.value,
             party_a,
             party_b,
-            parent: parent.as_ref().map(|(v, n)| (*v, n.as_str())),
+            parent,
         };
         let markup = renderer.render(template, &doc, &inputs).map_err(|e| {
             vec![
@@ -217,43 +290,68 @@ impl Project {
             date,
             ident: &r.id,
         };
-        let pdf = ts.pdf(&job).map_err(|problems| {
-            problems
-                .into_iter()
-                .map(|p| {
-                    let templates = self.workspace.templates_dir();
-                    let mut d = Diagnostic::error("T407", format!("typst: {}", p.message)).record(&r.id);
-                    match (&p.file, p.line_col) {
-                        (Some(f), Some((line, column))) => {
-                            let path = templates.join(f);
-                            let text = std::fs::read_to_string(&path).unwrap_or_default();
-                            d = d.at(&path, &text, Pos { line, column, width: 1 });
-                        }
-                        (None, Some((line, column))) => {
-                            d.message = format!(
-                                "{} (in the markup generated from templates/{tname}/main.typ.tera, line {line}:{column}: `{}`)",
-                                d.message,
-                                p.line_text.as_deref().unwrap_or("").trim()
-                            );
-                            d = d.at(&r.source.path, &r.source.text, r.origin);
-                        }
-                        _ => d = d.at(&r.source.path, &r.source.text, r.origin),
+        let pdf = ts
+            .pdf(&job)
+            .map_err(|problems| self.typst_diagnostics(r, tname, problems))?;
+        staging
+            .write(&format!("{id}.pdf"), &pdf.bytes)
+            .map_err(|e| vec![r.diag("", Diagnostic::error("T409", e.to_string()))])?;
+        Ok(Typeset {
+            sha256: checksum::sha256_hex(&pdf.bytes),
+            pages: pdf.pages,
+        })
+    }
+
+    fn typst_diagnostics(
+        &self,
+        r: &Record,
+        tname: &str,
+        problems: Vec<typeset::TypstProblem>,
+    ) -> Vec<Diagnostic> {
+        let templates = self.workspace.templates_dir();
+        problems
+            .into_iter()
+            .map(|p| {
+                let mut d =
+                    Diagnostic::error("T407", format!("typst: {}", p.message)).record(&r.id);
+                match (&p.file, p.line_col) {
+                    (Some(f), Some((line, column))) => {
+                        let path = templates.join(f);
+                        let text = std::fs::read_to_string(&path).unwrap_or_default();
+                        d = d.at(
+                            &path,
+                            &text,
+                            Pos {
+                                line,
+                                column,
+                                width: 1,
+                            },
+                        );
                     }
-                    if let Some(h) = p.hints.first() {
-                        d = d.hint(h.clone());
+                    (None, Some((line, column))) => {
+                        d.message = format!(
+                            "{} (in the markup generated from templates/{tname}/main.typ.tera, line {line}:{column}: `{}`)",
+                            d.message,
+                            p.line_text.as_deref().unwrap_or("").trim()
+                        );
+                        d = d.at(&r.source.path, &r.source.text, r.origin);
                     }
-                    d
-                })
-                .collect::<Vec<_>>()
-        })?;
-        Ok((number, pdf))
+                    _ => d = d.at(&r.source.path, &r.source.text, r.origin),
+                }
+                if let Some(h) = p.hints.first() {
+                    d = d.hint(h.clone());
+                }
+                d
+            })
+            .collect()
     }
 }
 
-/// Runs `build`: every valid contract becomes `<id>.pdf` in `out`, plus `SHA256SUMS`.
+/// Runs `build`: every valid contract becomes `<id>.pdf` in `out`, plus
+/// `SHA256SUMS`, `manifest.json` and, in issue mode, `register.csv`.
 pub fn build(opts: &BuildOptions) -> Result<Outcome, BuildError> {
     let mut project = Project::load(&opts.records, opts.workspace.as_deref())?;
-    let buildable = project.validate();
+    let mut buildable = project.validate();
     let templates_dir = project.workspace.templates_dir();
     let renderer = match Renderer::new(&templates_dir) {
         Ok(r) => Some(r),
@@ -266,52 +364,154 @@ pub fn build(opts: &BuildOptions) -> Result<Outcome, BuildError> {
         }
     };
     let mut outcome = Outcome::default();
-    // Valid records are typeset even when others failed, so that one run
-    // reports every problem; nothing is moved into place unless allowed.
-    if let Some(renderer) = renderer {
-        let created_out = !opts.out.exists();
-        std::fs::create_dir_all(&opts.out).map_err(io("create", &opts.out))?;
-        let staging = Staging::new(&opts.out)?;
-        let ts = Typesetter::new(&templates_dir);
-        let results: Vec<(String, Produced)> = buildable
-            .par_iter()
-            .map(|id| (id.clone(), project.produce(&renderer, &ts, id)))
+    let Some(renderer) = renderer else {
+        outcome.diagnostics = std::mem::take(&mut project.diagnostics);
+        diagnostic::sort(&mut outcome.diagnostics);
+        return Ok(outcome);
+    };
+    // Open the register (and take its write lock) before anything is written.
+    let mut register = match &opts.mode {
+        Mode::Draft => None,
+        Mode::Issue {
+            register,
+            lock_timeout,
+        } => Some(Register::open(register, *lock_timeout)?),
+    };
+    let batch = match register.as_mut() {
+        Some(r) => Some(r.begin()?),
+        None => None,
+    };
+    let created_out = !opts.out.exists();
+    std::fs::create_dir_all(&opts.out).map_err(io("create", &opts.out))?;
+    let staging = Staging::new(&opts.out)?;
+    let ts = Typesetter::new(&templates_dir);
+    let template_hashes = project
+        .workspace
+        .template_hashes()
+        .map_err(io("read", &templates_dir))?;
+
+    // Plan numbers, typeset, and re-plan until no planned document fails, so a
+    // failure never leaves a gap in a sequence. Results are cached by plan.
+    let mut done: BTreeMap<String, (Plan, Typeset)> = BTreeMap::new();
+    let mut force_new_revision = BTreeSet::new();
+    let plans = loop {
+        let mut diags = Vec::new();
+        let plans = numbering::plan(
+            &project,
+            &buildable,
+            batch.as_ref(),
+            &template_hashes,
+            &force_new_revision,
+            &mut diags,
+        )?;
+        let failed_planning: BTreeSet<String> =
+            diags.iter().filter_map(|d| d.record.clone()).collect();
+        project.diagnostics.extend(diags);
+        if !failed_planning.is_empty() {
+            buildable.retain(|id| !failed_planning.contains(id));
+            continue;
+        }
+        let todo: Vec<&String> = buildable
+            .iter()
+            .filter(|id| done.get(*id).is_none_or(|(p, _)| p != &plans[*id]))
             .collect();
-        let mut staged = BTreeMap::new();
+        let results: Vec<(String, Produced)> = todo
+            .par_iter()
+            .map(|id| {
+                let r = project.produce(&renderer, &ts, &staging, id, &plans[*id]);
+                ((*id).clone(), r)
+            })
+            .collect();
+        let mut failed = BTreeSet::new();
         for (id, result) in results {
             match result {
-                Ok((number, pdf)) => {
-                    let file = format!("{id}.pdf");
-                    staging.write(&file, &pdf)?;
-                    staged.insert(
-                        file.clone(),
-                        Document {
-                            id,
-                            number,
-                            file,
-                            sha256: checksum::sha256_hex(&pdf),
-                        },
-                    );
+                Ok(t) => {
+                    done.insert(id.clone(), (plans[&id].clone(), t));
                 }
-                Err(diags) => project.diagnostics.extend(diags),
+                Err(diags) => {
+                    project.diagnostics.extend(diags);
+                    failed.insert(id);
+                }
             }
         }
-        let failed = project.diagnostics.iter().any(Diagnostic::is_error);
-        if !failed || opts.skip_invalid {
-            let sums: Vec<(String, String)> = staged
-                .values()
-                .map(|d| (d.file.clone(), d.sha256.clone()))
-                .collect();
-            staging.write("SHA256SUMS", checksum::sha256sums(&sums).as_bytes())?;
-            staging.commit(staged.keys().map(String::as_str).chain(["SHA256SUMS"]))?;
-            outcome.documents = staged.into_values().collect();
-        } else {
-            drop(staging);
-            if created_out {
-                // Leave no trace of a failed run: the folder did not exist before.
-                let _ = std::fs::remove_dir(&opts.out);
-            }
+        // Same inputs but different bytes (e.g. a new pactum): that is a new revision.
+        let drifted: Vec<String> = buildable
+            .iter()
+            .filter(|id| {
+                done.get(*id).is_some_and(|(plan, t)| {
+                    plan.expected_pdf.as_ref().is_some_and(|e| e != &t.sha256)
+                })
+            })
+            .cloned()
+            .collect();
+        if failed.is_empty() && drifted.is_empty() {
+            break plans;
         }
+        if !failed.is_empty() && !opts.skip_invalid {
+            break plans; // the batch fails as a whole; numbers do not matter any more
+        }
+        buildable.retain(|id| !failed.contains(id));
+        force_new_revision.extend(drifted);
+    };
+
+    let failed = project.diagnostics.iter().any(Diagnostic::is_error);
+    if failed && !opts.skip_invalid {
+        drop(batch); // rolls back: no number consumed
+        drop(staging);
+        if created_out {
+            let _ = std::fs::remove_dir(&opts.out); // leave no trace of a failed run
+        }
+    } else {
+        let issued_at = numbering::issue_time();
+        let mut documents = Vec::new();
+        for id in &buildable {
+            let (plan, t) = &done[id];
+            let r = project.record(id).expect("buildable ids are records");
+            documents.push(Document {
+                id: id.clone(),
+                number: plan.number.clone(),
+                revision: plan.revision,
+                template: r.str_at("/template").unwrap_or_default().to_owned(),
+                file: format!("{id}.pdf"),
+                sha256: t.sha256.clone(),
+                pages: t.pages,
+                content_sha256: plan.content_sha256.clone(),
+                template_sha256: plan.template_sha256.clone(),
+                sources: project.sources(r, plan.parent_number.as_deref()),
+            });
+        }
+        documents.sort_by(|a, b| a.file.cmp(&b.file));
+        let mut names: Vec<String> = documents.iter().map(|d| d.file.clone()).collect();
+        if let Some(batch) = &batch {
+            for d in &documents {
+                let r = project.record(&d.id).expect("documents are records");
+                batch.record(&numbering::entry(&project, r, d, &plans[&d.id], &issued_at))?;
+            }
+            let rows = batch.list()?;
+            staging.write("register.csv", register::to_csv(&rows).as_bytes())?;
+            names.push("register.csv".into());
+        }
+        let manifest = serde_json::json!({
+            "pactum": env!("CARGO_PKG_VERSION"),
+            "mode": if batch.is_some() { "issue" } else { "draft" },
+            "documents": documents,
+        });
+        let manifest = serde_json::to_string_pretty(&manifest).unwrap_or_default() + "\n";
+        staging.write("manifest.json", manifest.as_bytes())?;
+        names.push("manifest.json".into());
+        let mut sums = Vec::new();
+        for name in &names {
+            let bytes = std::fs::read(staging.dir.join(name)).map_err(io("read", &staging.dir))?;
+            sums.push((name.clone(), checksum::sha256_hex(&bytes)));
+        }
+        staging.write("SHA256SUMS", checksum::sha256sums(&sums).as_bytes())?;
+        names.push("SHA256SUMS".into());
+        // PDFs on disk first, then the register commits.
+        staging.commit(names.iter().map(String::as_str))?;
+        if let Some(batch) = batch {
+            batch.commit()?;
+        }
+        outcome.documents = documents;
     }
     outcome.diagnostics = project.diagnostics;
     diagnostic::sort(&mut outcome.diagnostics);
@@ -320,14 +520,17 @@ pub fn build(opts: &BuildOptions) -> Result<Outcome, BuildError> {
 
 /// A private folder inside the output folder; files are fsynced there and
 /// renamed into place on commit. Dropped without commit, it is removed.
-struct Staging {
+pub(crate) struct Staging {
     dir: PathBuf,
     out: PathBuf,
 }
 
 impl Staging {
+    const PREFIX: &'static str = ".pactum-staging-";
+
     fn new(out: &Path) -> Result<Staging, BuildError> {
-        let dir = out.join(format!(".pactum-staging-{}", std::process::id()));
+        remove_stale_staging(out);
+        let dir = out.join(format!("{}{}", Self::PREFIX, std::process::id()));
         if dir.exists() {
             std::fs::remove_dir_all(&dir).map_err(io("clean", &dir))?;
         }
@@ -361,5 +564,22 @@ impl Staging {
 impl Drop for Staging {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Removes staging folders left by builds that were killed (their process is gone).
+fn remove_stale_staging(out: &Path) {
+    let Ok(entries) = std::fs::read_dir(out) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix(Staging::PREFIX) else {
+            continue;
+        };
+        // Only where we can tell that the owner is gone (Linux /proc); elsewhere leave it.
+        if Path::new("/proc/self").exists() && !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
     }
 }

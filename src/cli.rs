@@ -1,6 +1,6 @@
 //! Command-line arguments: one struct per subcommand; `///` comments are the help text.
 //!
-//! Only clap lives here. Arguments are turned into the library's option
+//! Only clap lives here. `main` turns these into the library's option
 //! structs (`BuildOptions`, …) before any stage runs.
 
 use std::path::PathBuf;
@@ -19,8 +19,10 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Validate records and typeset one PDF per contract, plus SHA256SUMS.
+    /// Validate records and typeset one PDF per contract, plus SHA256SUMS, manifest.json and register.csv.
     Build(BuildArgs),
+    /// Read or change the contract register (合同信息登记).
+    Register(RegisterArgs),
 }
 
 /// How diagnostics and results are printed.
@@ -32,18 +34,29 @@ pub enum Format {
     Json,
 }
 
+/// Where the register is: `--register FILE`, or the workspace's default.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RegisterLocation {
+    /// Register file [default: <workspace>/.pactum/register.sqlite].
+    #[arg(long, value_name = "FILE", global = true)]
+    pub register: Option<PathBuf>,
+    /// Seconds to wait when another pactum process holds the register.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, global = true)]
+    pub lock_timeout: u64,
+}
+
 /// `pactum build RECORDS --out DIR`.
 #[derive(Debug, clap::Args)]
 pub struct BuildArgs {
     /// Folder of YAML records (*.yaml, *.yml; searched recursively).
     pub records: PathBuf,
-    /// Folder to write the PDFs and SHA256SUMS into (created if missing).
+    /// Folder to write the PDFs and checksums into (created if missing).
     #[arg(long, short)]
     pub out: PathBuf,
     /// Workspace folder holding templates/ and schemas/ [default: found from RECORDS upwards].
     #[arg(long)]
     pub workspace: Option<PathBuf>,
-    /// Draft mode: documents carry a draft number and a 草稿 / DRAFT mark (the only mode until the register lands).
+    /// Draft mode: draft numbers and a 草稿 / DRAFT mark; the register is not opened.
     #[arg(long)]
     pub draft: bool,
     /// Build the valid records even when others have errors; the run still exits 1.
@@ -52,4 +65,59 @@ pub struct BuildArgs {
     /// Output format for diagnostics and results.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// The register to number from.
+    #[command(flatten)]
+    pub register: RegisterLocation,
+}
+
+/// `pactum register …`.
+#[derive(Debug, clap::Args)]
+pub struct RegisterArgs {
+    /// Workspace folder [default: the current folder or the first parent holding templates/ and schemas/].
+    #[arg(long, global = true)]
+    pub workspace: Option<PathBuf>,
+    /// The register file.
+    #[command(flatten)]
+    pub location: RegisterLocation,
+    /// What to do with the register.
+    #[command(subcommand)]
+    pub action: RegisterAction,
+}
+
+/// Register subcommands.
+#[derive(Debug, Subcommand)]
+pub enum RegisterAction {
+    /// List every contract number with its latest revision and status.
+    List,
+    /// Show every revision of one contract number.
+    Show {
+        /// The contract number, e.g. FW-2026-0001.
+        number: String,
+    },
+    /// Void (作废) a number: it stays in the register, marked, and is never reused.
+    Void {
+        /// The contract number.
+        number: String,
+        /// Why it is voided (kept in the register).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Export the 合同信息登记表.
+    Export {
+        /// csv (UTF-8 with BOM, opens in spreadsheets) or json.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+        format: ExportFormat,
+        /// Write to this file instead of stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+/// Register export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// 合同信息登记表 as CSV, UTF-8 with BOM.
+    Csv,
+    /// JSON array of rows.
+    Json,
 }

@@ -3,25 +3,61 @@
 //! Exit codes: 0 fine, 1 the input has defects, 2 usage or environment error.
 
 use std::io::IsTerminal as _;
+use std::path::Path;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser as _;
-use pactum::build::{BuildOptions, build};
-use pactum::cli::{BuildArgs, Cli, Command, Format};
+use pactum::build::{BuildOptions, Mode, build, default_register};
+use pactum::cli::{
+    BuildArgs, Cli, Command, ExportFormat, Format, RegisterAction, RegisterArgs, RegisterLocation,
+};
+use pactum::register::{self, Register};
+use pactum::{numbering, workspace};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Build(args) => run_build(&args),
+        Command::Register(args) => match run_register(&args) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        },
     }
 }
 
+/// The register file for `loc`, defaulting to the workspace's.
+fn register_path(loc: &RegisterLocation, workspace_root: &Path) -> std::path::PathBuf {
+    loc.register
+        .clone()
+        .unwrap_or_else(|| default_register(workspace_root))
+}
+
 fn run_build(args: &BuildArgs) -> ExitCode {
+    let mode = if args.draft {
+        Mode::Draft
+    } else {
+        let root = match workspace::locate(&args.records, args.workspace.as_deref()) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        Mode::Issue {
+            register: register_path(&args.register, &root),
+            lock_timeout: Duration::from_secs(args.register.lock_timeout),
+        }
+    };
     let opts = BuildOptions {
         records: args.records.clone(),
         out: args.out.clone(),
         workspace: args.workspace.clone(),
         skip_invalid: args.skip_invalid,
+        mode,
     };
     let outcome = match build(&opts) {
         Ok(o) => o,
@@ -47,13 +83,15 @@ fn run_build(args: &BuildArgs) -> ExitCode {
             let warnings = outcome.diagnostics.len() - errors;
             if outcome.documents.is_empty() && errors > 0 {
                 eprintln!(
-                    "{errors} error(s), {warnings} warning(s); nothing written (fix the errors, or pass --skip-invalid to build the valid records)"
+                    "{errors} error(s), {warnings} warning(s); nothing written, no number issued (fix the errors, or pass --skip-invalid to build the valid records)"
                 );
             } else {
+                let pages: usize = outcome.documents.iter().map(|d| d.pages).sum();
                 eprintln!(
-                    "built {} document(s) into {} (draft); {errors} error(s), {warnings} warning(s)",
+                    "built {} document(s), {pages} page(s) into {} ({}); {errors} error(s), {warnings} warning(s)",
                     outcome.documents.len(),
-                    args.out.display()
+                    args.out.display(),
+                    if args.draft { "draft" } else { "issued" },
                 );
             }
         }
@@ -63,4 +101,99 @@ fn run_build(args: &BuildArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+fn run_register(args: &RegisterArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let path = match &args.location.register {
+        Some(p) => p.clone(),
+        None => default_register(&workspace::locate(
+            Path::new("."),
+            args.workspace.as_deref(),
+        )?),
+    };
+    if !path.exists() {
+        return Err(format!(
+            "no register at {} (it is created by the first `pactum build` without --draft)",
+            path.display()
+        )
+        .into());
+    }
+    let mut reg = Register::open(&path, Duration::from_secs(args.location.lock_timeout))?;
+    match &args.action {
+        RegisterAction::List => {
+            println!(
+                "{:<18} {:<4} {:<6} {:<12} 合同名称 / record",
+                "合同编号", "修改", "状态", "签署日期"
+            );
+            for r in reg.list()? {
+                println!(
+                    "{:<22} {:02}     {:<6} {:<12} {} ({})",
+                    r.number,
+                    r.revision.revision,
+                    r.status.label_zh(),
+                    r.facts.signing_date,
+                    r.facts.title,
+                    r.record_id
+                );
+            }
+        }
+        RegisterAction::Show { number } => {
+            let rows = reg.show(number)?;
+            let first = &rows[0];
+            println!("合同编号   {}", first.number);
+            println!("record     {}", first.record_id);
+            println!("template   {}", first.template);
+            println!(
+                "status     {}{}",
+                first.status.label_zh(),
+                first
+                    .void_reason
+                    .as_deref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            );
+            for r in &rows {
+                println!(
+                    "\n修改次第 {:02}  issued {}\n  合同名称 {}\n  甲方 {}  乙方 {}\n  签署 {}  生效 {}  到期 {}  金额 {} {}\n  content  {}\n  template {}\n  pdf      {}{}",
+                    r.revision.revision,
+                    r.revision.issued_at,
+                    r.facts.title,
+                    r.facts.party_a,
+                    r.facts.party_b,
+                    r.facts.signing_date,
+                    r.facts.effective_date,
+                    r.facts.expiry_date,
+                    r.facts.amount,
+                    r.facts.currency,
+                    r.revision.content_sha256,
+                    r.revision.template_sha256,
+                    r.revision.pdf_sha256,
+                    if r.facts.waivers.is_empty() {
+                        String::new()
+                    } else {
+                        format!("\n  waivers  {}", r.facts.waivers)
+                    }
+                );
+            }
+        }
+        RegisterAction::Void { number, reason } => {
+            if reason.trim().is_empty() {
+                return Err("a void needs a reason: --reason \"…\"".into());
+            }
+            reg.void(number, reason.trim(), &numbering::issue_time())?;
+            eprintln!("voided {number}: {}", reason.trim());
+        }
+        RegisterAction::Export { format, output } => {
+            let rows = reg.list()?;
+            let text = match format {
+                ExportFormat::Csv => register::to_csv(&rows),
+                ExportFormat::Json => serde_json::to_string_pretty(&rows)? + "\n",
+            };
+            match output {
+                Some(p) => std::fs::write(p, text)?,
+                None => print!("{text}"),
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -55,6 +55,8 @@ pub struct DocInfo<'a> {
     pub language: Language,
     /// The contract number to print (a draft number in draft mode).
     pub number: &'a str,
+    /// 修改次第 as printed ("00", "01", …; "—" for drafts).
+    pub revision: &'a str,
     /// Whether this is a draft (watermark, no register).
     pub draft: bool,
     /// Template name.

@@ -83,6 +83,14 @@ pub struct TypstProblem {
     pub hints: Vec<String>,
 }
 
+/// A typeset document.
+pub struct Pdf {
+    /// The PDF file.
+    pub bytes: Vec<u8>,
+    /// How many pages it has.
+    pub pages: usize,
+}
+
 /// One document to typeset.
 pub struct Job<'a> {
     /// Folder of the template under `templates/` (imports are relative to it).
@@ -117,7 +125,7 @@ impl Typesetter {
     }
 
     /// Typesets one document into PDF/A-2b bytes, or the problems typst found.
-    pub fn pdf(&self, job: &Job) -> Result<Vec<u8>, Vec<TypstProblem>> {
+    pub fn pdf(&self, job: &Job) -> Result<Pdf, Vec<TypstProblem>> {
         let main_path = format!("/{}/main.typ", job.template);
         let main_id = VirtualPath::new(&main_path)
             .map(|vp| RootedPath::new(VirtualRoot::Project, vp).intern())
@@ -159,7 +167,11 @@ impl Typesetter {
             standards,
             ..PdfOptions::default()
         };
-        typst_pdf::pdf(&doc, &options).map_err(|errs| world.problems(&errs))
+        let bytes = typst_pdf::pdf(&doc, &options).map_err(|errs| world.problems(&errs))?;
+        Ok(Pdf {
+            bytes,
+            pages: doc.pages().len(),
+        })
     }
 
     fn read(&self, id: FileId) -> FileResult<Bytes> {

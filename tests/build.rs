@@ -15,7 +15,15 @@ fn samples_out() -> &'static Path {
     let (_, out) = OUT.get_or_init(|| {
         let dir = tempdir();
         let out = dir.path().join("out");
-        let run = pactum(&["build", "samples", "--out", out.to_str().unwrap()]);
+        let reg = dir.path().join("register.sqlite");
+        let run = pactum(&[
+            "build",
+            "samples",
+            "--out",
+            out.to_str().unwrap(),
+            "--register",
+            reg.to_str().unwrap(),
+        ]);
         assert_eq!(run.code, 0, "build samples failed:\n{}", run.stderr);
         (dir, out)
     });
@@ -54,19 +62,24 @@ fn samples_give_one_pdf_per_contract_and_sha256sums_that_sha256sum_accepts() {
         let bytes = std::fs::read(&pdf).unwrap_or_else(|_| panic!("{id}.pdf missing"));
         assert!(bytes.starts_with(b"%PDF-"), "{id}.pdf is not a PDF");
     }
+    // Every output is listed: the PDFs, manifest.json and register.csv.
     let sums = std::fs::read_to_string(out.join("SHA256SUMS")).unwrap();
-    assert_eq!(sums.lines().count(), contracts.len());
+    assert_eq!(sums.lines().count(), contracts.len() + 2);
+    assert!(sums.contains("  manifest.json\n") && sums.contains("  register.csv\n"));
     let checked = tool("sha256sum", &["-c", "SHA256SUMS"], out);
     assert_eq!(
         checked.matches(": OK").count(),
-        contracts.len(),
+        contracts.len() + 2,
         "{checked}"
     );
     // No staging folder or temporary file is left behind.
     let stray: Vec<_> = std::fs::read_dir(out)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| !n.ends_with(".pdf") && n != "SHA256SUMS")
+        .filter(|n| {
+            !n.ends_with(".pdf")
+                && !["SHA256SUMS", "manifest.json", "register.csv"].contains(&n.as_str())
+        })
         .collect();
     assert!(stray.is_empty(), "unexpected files: {stray:?}");
 }
@@ -103,7 +116,14 @@ fn service_contract_text_shows_parties_amounts_in_figures_and_capitals_and_dates
             text.contains(&pactum::cndate::date_cn(date)),
             "{id}: signing date missing"
         );
-        for mark in ["第1页共", "目录", "第一条", "草稿", "合同编号"] {
+        for mark in [
+            "第1页共",
+            "目录",
+            "第一条",
+            "受控状态：受控",
+            "修改次第：00",
+            "合同编号：FW-",
+        ] {
             assert!(text.contains(mark), "{id}: `{mark}` missing");
         }
     }
@@ -154,18 +174,41 @@ fn every_font_in_every_pdf_is_embedded() {
 }
 
 #[test]
-fn building_twice_gives_byte_identical_pdfs_and_sums() {
-    let first = samples_out();
+fn draft_builds_twice_give_byte_identical_outputs_and_never_touch_a_register() {
     let dir = tempdir();
-    let again = dir.path().join("again");
-    let run = pactum(&["build", "samples", "--out", again.to_str().unwrap()]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    for entry in std::fs::read_dir(first).unwrap() {
-        let name = entry.unwrap().file_name();
-        let a = std::fs::read(first.join(&name)).unwrap();
-        let b = std::fs::read(again.join(&name)).unwrap();
+    let reg = dir.path().join("must-not-exist.sqlite");
+    let mut outs = Vec::new();
+    for name in ["one", "two"] {
+        let out = dir.path().join(name);
+        let run = pactum(&[
+            "build",
+            "samples",
+            "--draft",
+            "--out",
+            out.to_str().unwrap(),
+            "--register",
+            reg.to_str().unwrap(),
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        outs.push(out);
+    }
+    assert!(!reg.exists(), "draft mode opened the register");
+    let names: Vec<_> = std::fs::read_dir(&outs[0])
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(names.len() > 13);
+    for name in names {
+        let a = std::fs::read(outs[0].join(&name)).unwrap();
+        let b = std::fs::read(outs[1].join(&name)).unwrap();
         assert!(a == b, "{name:?} differs between two builds");
     }
+    let text = pdf_text(&outs[0].join("fw-2026-001.pdf"));
+    assert!(text.contains("FW-2026-DRAFT"), "draft number missing");
+    assert!(
+        text.contains("草稿") && text.contains("非受控"),
+        "draft marks missing"
+    );
 }
 
 /// `file:line:column` of the first line containing `needle` (column of the needle's value part).

@@ -1,0 +1,294 @@
+//! Numbering: which number and revision (修改次第) each document of a build gets.
+//!
+//! Draft mode prints the template's pattern with `DRAFT` for the sequence.
+//! Issue mode asks the register (inside the build's locked transaction): an
+//! id seen before keeps its number; a new id gets the next number of its
+//! scope; a change of content or template is the next revision. The plan is
+//! pure data: the build may re-plan without a failed record so that a failure
+//! never leaves a gap.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::Datelike;
+use serde_json::Value;
+
+use crate::build::{Document, Project};
+use crate::checksum::sha256_hex;
+use crate::cndate::parse_iso_date;
+use crate::diagnostic::Diagnostic;
+use crate::record::Record;
+use crate::register::{Batch, Entry, Facts, RegisterError, Revision, Status};
+
+/// The number and revision one document is printed with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The contract number (a draft number in draft mode).
+    pub number: String,
+    /// 修改次第; `None` in draft mode.
+    pub revision: Option<u32>,
+    /// For supplementary agreements: the parent's number.
+    pub parent_number: Option<String>,
+    /// Sequence scope and number (issue mode; 0 when the number was issued before).
+    pub scope: String,
+    /// Sequence number within the scope.
+    pub seq: u64,
+    /// SHA-256 of the record content (contract, parties, parent and its number).
+    pub content_sha256: String,
+    /// SHA-256 of the template files.
+    pub template_sha256: String,
+    /// The PDF hash the register holds for this very revision, if any.
+    pub expected_pdf: Option<String>,
+}
+
+/// Plans every buildable contract. Records that cannot be numbered get a
+/// diagnostic (with their record id) and no plan.
+pub fn plan(
+    project: &Project,
+    buildable: &[String],
+    batch: Option<&Batch>,
+    template_hashes: &BTreeMap<String, String>,
+    force_new_revision: &BTreeSet<String>,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<BTreeMap<String, Plan>, RegisterError> {
+    let mut counters: BTreeMap<String, u64> = BTreeMap::new();
+    let mut plans: BTreeMap<String, Plan> = BTreeMap::new();
+    let mut priors = BTreeMap::new();
+    // Pass 1: numbers, in record order (so a rerun hands out the same numbers).
+    for id in buildable {
+        let Some(r) = project.record(id) else {
+            continue;
+        };
+        let Some((template, year)) = template_and_year(project, r) else {
+            continue;
+        };
+        let pattern = &project.workspace.templates[template].number;
+        let (number, scope, seq) = match batch {
+            None => (pattern.draft(year), String::new(), 0),
+            Some(b) => match b.prior(id)? {
+                Some(p) if p.status == Status::Void => {
+                    diags.push(
+                        r.diag(
+                            "/id",
+                            Diagnostic::error(
+                                "N501",
+                                format!(
+                                    "contract {} (record `{id}`) was voided: {}",
+                                    p.number,
+                                    p.void_reason.as_deref().unwrap_or("no reason given")
+                                ),
+                            ),
+                        )
+                        .hint("a voided number is never issued again; give the record a new id to issue it under a new number"),
+                    );
+                    continue;
+                }
+                Some(p) => {
+                    let n = p.number.clone();
+                    priors.insert(id.clone(), p);
+                    (n, String::new(), 0)
+                }
+                None => {
+                    let scope = pattern.scope(year);
+                    let next = match counters.get(&scope) {
+                        Some(n) => n + 1,
+                        None => b.last_seq(&scope)? + 1,
+                    };
+                    counters.insert(scope.clone(), next);
+                    (pattern.format(year, next), scope, next)
+                }
+            },
+        };
+        plans.insert(
+            id.clone(),
+            Plan {
+                number,
+                revision: None,
+                parent_number: None,
+                scope,
+                seq,
+                content_sha256: String::new(),
+                template_sha256: template_hashes.get(template).cloned().unwrap_or_default(),
+                expected_pdf: None,
+            },
+        );
+    }
+    // Pass 2: parents' numbers, content hashes and revisions.
+    let ids: Vec<String> = plans.keys().cloned().collect();
+    for id in ids {
+        let r = project.record(&id).expect("planned ids are records");
+        let parent_number = match r.str_at("/parent") {
+            None => None,
+            Some(pid) => match parent_number(project, pid, &plans, batch)? {
+                Ok(n) => Some(n),
+                Err(why) => {
+                    diags.push(r.diag("/parent", Diagnostic::error("N502", why)).hint(
+                        "issue the parent contract first (fix its errors), or correct `parent`",
+                    ));
+                    plans.remove(&id);
+                    continue;
+                }
+            },
+        };
+        let content = canonical_json(&project.sources(r, parent_number.as_deref()));
+        let plan = plans.get_mut(&id).expect("present");
+        plan.parent_number = parent_number;
+        plan.content_sha256 = sha256_hex(content.as_bytes());
+        if batch.is_some() {
+            match priors.get(&id) {
+                None => plan.revision = Some(0),
+                Some(p) => {
+                    let same = p.latest.content_sha256 == plan.content_sha256
+                        && p.latest.template_sha256 == plan.template_sha256
+                        && !force_new_revision.contains(&id);
+                    if same {
+                        plan.revision = Some(p.latest.revision);
+                        plan.expected_pdf = Some(p.latest.pdf_sha256.clone());
+                    } else {
+                        plan.revision = Some(p.latest.revision + 1);
+                    }
+                }
+            }
+        }
+    }
+    Ok(plans)
+}
+
+fn template_and_year<'a>(project: &'a Project, r: &Record) -> Option<(&'a str, i32)> {
+    let t = r.str_at("/template")?;
+    let (name, _) = project.workspace.templates.get_key_value(t)?;
+    let date = parse_iso_date(r.str_at("/signing_date")?)?;
+    Some((name.as_str(), date.year()))
+}
+
+/// The parent's number: planned in this build, or issued before (issue mode).
+fn parent_number(
+    project: &Project,
+    pid: &str,
+    plans: &BTreeMap<String, Plan>,
+    batch: Option<&Batch>,
+) -> Result<Result<String, String>, RegisterError> {
+    if let Some(p) = plans.get(pid) {
+        return Ok(Ok(p.number.clone()));
+    }
+    Ok(match batch {
+        Some(b) => match b.prior(pid)? {
+            Some(p) if p.status == Status::Issued => Ok(p.number),
+            Some(p) => Err(format!("parent contract {} (`{pid}`) is void", p.number)),
+            None => Err(format!("parent contract `{pid}` has no issued number")),
+        },
+        // Draft mode: a parent that could not be planned has errors of its own.
+        None => match project.record(pid) {
+            Some(_) => Err(format!(
+                "parent contract `{pid}` has errors, so it has no number"
+            )),
+            None => Err(format!("no contract with id `{pid}`")),
+        },
+    })
+}
+
+/// JSON with object keys sorted, so a hash does not depend on field order in the YAML.
+pub fn canonical_json(v: &Value) -> String {
+    fn sorted(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort();
+                let mut out = serde_json::Map::new();
+                for k in keys {
+                    out.insert(k.clone(), sorted(&m[k]));
+                }
+                Value::Object(out)
+            }
+            Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
+            other => other.clone(),
+        }
+    }
+    sorted(v).to_string()
+}
+
+/// The register entry for a document issued in this build.
+pub fn entry(project: &Project, r: &Record, d: &Document, plan: &Plan, issued_at: &str) -> Entry {
+    let s = |p: &str| r.str_at(p).unwrap_or_default().to_owned();
+    let name = |field: &str| {
+        r.str_at(field)
+            .and_then(|id| project.record(id))
+            .and_then(|p| p.str_at("/name"))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let waivers = r
+        .value
+        .get("waivers")
+        .and_then(Value::as_array)
+        .map(|ws| {
+            ws.iter()
+                .map(|w| {
+                    format!(
+                        "{}: {}",
+                        w.get("rule").and_then(Value::as_str).unwrap_or("?"),
+                        w.get("reason").and_then(Value::as_str).unwrap_or("")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+        .unwrap_or_default();
+    Entry {
+        record_id: d.id.clone(),
+        number: plan.number.clone(),
+        scope: plan.scope.clone(),
+        seq: plan.seq,
+        template: d.template.clone(),
+        revision: Revision {
+            revision: plan.revision.unwrap_or(0),
+            content_sha256: plan.content_sha256.clone(),
+            template_sha256: plan.template_sha256.clone(),
+            pdf_sha256: d.sha256.clone(),
+            issued_at: issued_at.to_owned(),
+        },
+        facts: Facts {
+            title: s("/title"),
+            party_a: name("/party_a"),
+            party_b: name("/party_b"),
+            signing_date: s("/signing_date"),
+            effective_date: s("/effective_date"),
+            expiry_date: s("/expiry_date"),
+            amount: s("/amount"),
+            currency: s("/currency"),
+            waivers,
+        },
+        record_json: canonical_json(&r.value),
+    }
+}
+
+/// When a revision is issued: `SOURCE_DATE_EPOCH` if set (reproducible runs), else now.
+///
+/// This is the only clock reading in pactum; it reaches the register and its
+/// export, never a PDF.
+pub fn issue_time() -> String {
+    let secs = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64)
+        });
+    chrono::DateTime::from_timestamp(secs, 0)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_json_sorts_keys_at_every_level() {
+        let a: Value = serde_json::from_str(r#"{"b":1,"a":{"y":[{"d":1,"c":2}],"x":2}}"#).unwrap();
+        assert_eq!(
+            canonical_json(&a),
+            r#"{"a":{"x":2,"y":[{"c":2,"d":1}]},"b":1}"#
+        );
+    }
+}

@@ -1,0 +1,712 @@
+//! The contract register: which number each record id was issued, every
+//! revision with its hashes, voided numbers. The only module that knows SQL.
+//!
+//! SQLite (embedded) in one file, by default `<workspace>/.pactum/register.sqlite`.
+//! A build takes the write lock (`BEGIN IMMEDIATE`) before it reads a
+//! sequence and commits only after its PDFs are on disk: a killed build rolls
+//! back, so no number is skipped, and two builds never hand out the same
+//! number. The schema is versioned (`PRAGMA user_version`) from the first
+//! release; `migrate` brings older files forward.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
+use serde::Serialize;
+
+/// The schema version this pactum writes.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// Register failures; all are environment errors (exit 2) and change nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum RegisterError {
+    /// Another process holds the write lock for longer than we wait.
+    #[error(
+        "register {path} is locked by another pactum process (waited {seconds} s); run again when it has finished, or raise --lock-timeout"
+    )]
+    Locked {
+        /// The register file.
+        path: PathBuf,
+        /// How long we waited.
+        seconds: u64,
+    },
+    /// The file is not a readable pactum register.
+    #[error(
+        "register {path} is corrupt or not a pactum register ({detail}); restore it from your backup"
+    )]
+    Corrupt {
+        /// The register file.
+        path: PathBuf,
+        /// What SQLite said.
+        detail: String,
+    },
+    /// Written by a newer pactum.
+    #[error(
+        "register {path} has schema version {found}, newer than this pactum understands ({SCHEMA_VERSION}); upgrade pactum"
+    )]
+    TooNew {
+        /// The register file.
+        path: PathBuf,
+        /// The version found.
+        found: i64,
+    },
+    /// No contract has this number.
+    #[error("no contract with number {0} in the register")]
+    UnknownNumber(String),
+    /// The number is already void.
+    #[error("contract {0} is already void")]
+    AlreadyVoid(String),
+    /// Creating the register's folder failed.
+    #[error("failed to create {path} ({source})")]
+    Io {
+        /// The folder.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Any other SQLite failure.
+    #[error("register {path}: {source}")]
+    Sql {
+        /// The register file.
+        path: PathBuf,
+        /// The cause.
+        source: rusqlite::Error,
+    },
+}
+
+/// A contract's status in the register.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Issued and in force as far as the register knows.
+    Issued,
+    /// 作废: kept, marked, never reused.
+    Void,
+}
+
+impl Status {
+    /// The Chinese label used in the 合同信息登记表.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Status::Issued => "有效",
+            Status::Void => "作废",
+        }
+    }
+
+    fn from_db(s: &str) -> Status {
+        if s == "void" {
+            Status::Void
+        } else {
+            Status::Issued
+        }
+    }
+}
+
+/// The register's knowledge of one record id before this build.
+#[derive(Debug, Clone)]
+pub struct Prior {
+    /// The issued number.
+    pub number: String,
+    /// Issued or void.
+    pub status: Status,
+    /// Why it was voided.
+    pub void_reason: Option<String>,
+    /// The latest revision.
+    pub latest: Revision,
+}
+
+/// One revision (修改次第) of an issued contract.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Revision {
+    /// 0 for the first issue, then 1, 2, …
+    pub revision: u32,
+    /// SHA-256 of the record content (contract, its parties, parent number).
+    pub content_sha256: String,
+    /// SHA-256 of the template files.
+    pub template_sha256: String,
+    /// SHA-256 of the PDF.
+    pub pdf_sha256: String,
+    /// When it was issued (RFC 3339, UTC).
+    pub issued_at: String,
+}
+
+/// What a build records for one document it issued.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    /// Record id.
+    pub record_id: String,
+    /// Contract number.
+    pub number: String,
+    /// Sequence scope (pattern without the sequence).
+    pub scope: String,
+    /// Sequence number within the scope.
+    pub seq: u64,
+    /// Template name.
+    pub template: String,
+    /// The revision and its hashes.
+    pub revision: Revision,
+    /// Register columns taken from the record at issue time.
+    pub facts: Facts,
+    /// The contract record as issued (canonical JSON).
+    pub record_json: String,
+}
+
+/// The 合同信息登记表 columns that come from the record.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Facts {
+    /// 合同名称.
+    pub title: String,
+    /// 甲方 name.
+    pub party_a: String,
+    /// 乙方 name.
+    pub party_b: String,
+    /// 签署日期.
+    pub signing_date: String,
+    /// 生效日期.
+    pub effective_date: String,
+    /// 到期日期.
+    pub expiry_date: String,
+    /// 金额 (decimal string).
+    pub amount: String,
+    /// 币种.
+    pub currency: String,
+    /// Waived policy rules with their reasons ("P0301: reason; …").
+    pub waivers: String,
+}
+
+/// One row of the register listing (the latest revision of a contract).
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    /// Contract number.
+    pub number: String,
+    /// Record id.
+    pub record_id: String,
+    /// Template name.
+    pub template: String,
+    /// Issued or void.
+    pub status: Status,
+    /// Why it was voided.
+    pub void_reason: Option<String>,
+    /// The latest revision.
+    pub revision: Revision,
+    /// Record facts of the latest revision.
+    pub facts: Facts,
+}
+
+/// An open register file.
+pub struct Register {
+    conn: Connection,
+    path: PathBuf,
+    timeout: Duration,
+}
+
+impl Register {
+    /// Opens (creating if missing) the register at `path`, waiting up to
+    /// `timeout` for another process's lock, and migrates its schema.
+    pub fn open(path: &Path, timeout: Duration) -> Result<Register, RegisterError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| RegisterError::Io {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let conn = Connection::open(path).map_err(|e| classify(path, timeout, e))?;
+        conn.busy_timeout(timeout)
+            .map_err(|e| classify(path, timeout, e))?;
+        let mut reg = Register {
+            conn,
+            path: path.to_path_buf(),
+            timeout,
+        };
+        reg.check_integrity()?;
+        reg.migrate()?;
+        Ok(reg)
+    }
+
+    fn err(&self, e: rusqlite::Error) -> RegisterError {
+        classify(&self.path, self.timeout, e)
+    }
+
+    fn check_integrity(&self) -> Result<(), RegisterError> {
+        let result: String = self
+            .conn
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        if result != "ok" {
+            return Err(RegisterError::Corrupt {
+                path: self.path.clone(),
+                detail: result,
+            });
+        }
+        Ok(())
+    }
+
+    /// Brings the schema to `SCHEMA_VERSION`, one step per version, each in its own transaction.
+    fn migrate(&mut self) -> Result<(), RegisterError> {
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        if version > SCHEMA_VERSION {
+            return Err(RegisterError::TooNew {
+                path: self.path.clone(),
+                found: version,
+            });
+        }
+        if version == SCHEMA_VERSION {
+            return Ok(());
+        }
+        let path = self.path.clone();
+        let timeout = self.timeout;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| classify(&path, timeout, e))?;
+        // Re-read under the lock: another process may have migrated meanwhile.
+        let version: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| classify(&path, timeout, e))?;
+        if version < 1 {
+            tx.execute_batch(MIGRATION_1)
+                .map_err(|e| classify(&path, timeout, e))?;
+        }
+        tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
+            .map_err(|e| classify(&path, timeout, e))?;
+        tx.commit().map_err(|e| classify(&path, timeout, e))
+    }
+
+    /// Starts an issuing batch: takes the write lock until commit or drop.
+    pub fn begin(&mut self) -> Result<Batch<'_>, RegisterError> {
+        let path = self.path.clone();
+        let timeout = self.timeout;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| classify(&path, timeout, e))?;
+        Ok(Batch { tx, path, timeout })
+    }
+
+    /// The latest revision of every contract, in number order.
+    pub fn list(&self) -> Result<Vec<Row>, RegisterError> {
+        list_rows(&self.conn).map_err(|e| self.err(e))
+    }
+
+    /// Every revision of the contract with `number`, oldest first.
+    pub fn show(&self, number: &str) -> Result<Vec<Row>, RegisterError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "{ROW_SELECT} WHERE c.number = ?1 ORDER BY r.revision"
+            ))
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([number], row_from_sql)
+            .map_err(|e| self.err(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        if rows.is_empty() {
+            return Err(RegisterError::UnknownNumber(number.to_owned()));
+        }
+        Ok(rows)
+    }
+
+    /// Marks a number void (作废) with a reason; it stays in the register and is never reused.
+    pub fn void(&mut self, number: &str, reason: &str, at: &str) -> Result<(), RegisterError> {
+        let path = self.path.clone();
+        let timeout = self.timeout;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| classify(&path, timeout, e))?;
+        let status: Option<String> = tx
+            .query_row(
+                "SELECT status FROM contracts WHERE number = ?1",
+                [number],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| classify(&path, timeout, e))?;
+        match status.as_deref() {
+            None => return Err(RegisterError::UnknownNumber(number.to_owned())),
+            Some("void") => return Err(RegisterError::AlreadyVoid(number.to_owned())),
+            Some(_) => {}
+        }
+        tx.execute(
+            "UPDATE contracts SET status = 'void', void_reason = ?2, voided_at = ?3 WHERE number = ?1",
+            params![number, reason, at],
+        )
+        .map_err(|e| classify(&path, timeout, e))?;
+        tx.commit().map_err(|e| classify(&path, timeout, e))
+    }
+}
+
+/// An open issuing transaction; dropped without `commit`, it changes nothing.
+pub struct Batch<'a> {
+    tx: rusqlite::Transaction<'a>,
+    path: PathBuf,
+    timeout: Duration,
+}
+
+impl Batch<'_> {
+    fn err(&self, e: rusqlite::Error) -> RegisterError {
+        classify(&self.path, self.timeout, e)
+    }
+
+    /// What the register knows of `record_id`, if it was ever issued.
+    pub fn prior(&self, record_id: &str) -> Result<Option<Prior>, RegisterError> {
+        self.tx
+            .query_row(
+                "SELECT c.number, c.status, c.void_reason, r.revision, r.content_sha256, r.template_sha256, r.pdf_sha256, r.issued_at
+                 FROM contracts c JOIN revisions r ON r.record_id = c.record_id
+                 WHERE c.record_id = ?1 ORDER BY r.revision DESC LIMIT 1",
+                [record_id],
+                |r| {
+                    Ok(Prior {
+                        number: r.get(0)?,
+                        status: Status::from_db(&r.get::<_, String>(1)?),
+                        void_reason: r.get(2)?,
+                        latest: Revision {
+                            revision: r.get(3)?,
+                            content_sha256: r.get(4)?,
+                            template_sha256: r.get(5)?,
+                            pdf_sha256: r.get(6)?,
+                            issued_at: r.get(7)?,
+                        },
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// The last sequence number used in `scope` (0 if none).
+    pub fn last_seq(&self, scope: &str) -> Result<u64, RegisterError> {
+        let last: Option<i64> = self
+            .tx
+            .query_row(
+                "SELECT last FROM sequences WHERE scope = ?1",
+                [scope],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        Ok(last.unwrap_or(0).max(0) as u64)
+    }
+
+    /// Records one issued document (a new number, a new revision, or nothing new).
+    pub fn record(&self, e: &Entry) -> Result<(), RegisterError> {
+        let run = |sql: &str, p: &[&dyn rusqlite::ToSql]| {
+            self.tx.execute(sql, p).map_err(|err| self.err(err))
+        };
+        run(
+            "INSERT INTO contracts (record_id, number, scope, seq, template, status)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'issued') ON CONFLICT(record_id) DO NOTHING",
+            &[
+                &e.record_id,
+                &e.number,
+                &e.scope,
+                &(e.seq as i64),
+                &e.template,
+            ],
+        )?;
+        run(
+            "INSERT INTO sequences (scope, last) VALUES (?1, ?2)
+             ON CONFLICT(scope) DO UPDATE SET last = MAX(last, excluded.last)",
+            &[&e.scope, &(e.seq as i64)],
+        )?;
+        let f = &e.facts;
+        run(
+            "INSERT INTO revisions (record_id, revision, content_sha256, template_sha256, pdf_sha256, issued_at,
+                title, party_a, party_b, signing_date, effective_date, expiry_date, amount, currency, waivers, record_json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+             ON CONFLICT(record_id, revision) DO NOTHING",
+            &[
+                &e.record_id,
+                &e.revision.revision,
+                &e.revision.content_sha256,
+                &e.revision.template_sha256,
+                &e.revision.pdf_sha256,
+                &e.revision.issued_at,
+                &f.title,
+                &f.party_a,
+                &f.party_b,
+                &f.signing_date,
+                &f.effective_date,
+                &f.expiry_date,
+                &f.amount,
+                &f.currency,
+                &f.waivers,
+                &e.record_json,
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The register as this batch would leave it (latest revisions, number order).
+    pub fn list(&self) -> Result<Vec<Row>, RegisterError> {
+        list_rows(&self.tx).map_err(|e| self.err(e))
+    }
+
+    /// Makes everything recorded in this batch durable.
+    pub fn commit(self) -> Result<(), RegisterError> {
+        let (path, timeout) = (self.path.clone(), self.timeout);
+        self.tx.commit().map_err(|e| classify(&path, timeout, e))
+    }
+}
+
+const MIGRATION_1: &str = "
+CREATE TABLE sequences (
+    scope TEXT PRIMARY KEY,
+    last  INTEGER NOT NULL CHECK (last >= 0)
+);
+CREATE TABLE contracts (
+    record_id   TEXT PRIMARY KEY,
+    number      TEXT NOT NULL UNIQUE,
+    scope       TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    template    TEXT NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN ('issued', 'void')),
+    void_reason TEXT,
+    voided_at   TEXT,
+    UNIQUE (scope, seq)
+);
+CREATE TABLE revisions (
+    record_id       TEXT NOT NULL REFERENCES contracts (record_id),
+    revision        INTEGER NOT NULL CHECK (revision >= 0),
+    content_sha256  TEXT NOT NULL,
+    template_sha256 TEXT NOT NULL,
+    pdf_sha256      TEXT NOT NULL,
+    issued_at       TEXT NOT NULL,
+    title           TEXT NOT NULL,
+    party_a         TEXT NOT NULL,
+    party_b         TEXT NOT NULL,
+    signing_date    TEXT NOT NULL,
+    effective_date  TEXT NOT NULL,
+    expiry_date     TEXT NOT NULL,
+    amount          TEXT NOT NULL,
+    currency        TEXT NOT NULL,
+    waivers         TEXT NOT NULL,
+    record_json     TEXT NOT NULL,
+    PRIMARY KEY (record_id, revision)
+);
+";
+
+const ROW_SELECT: &str = "SELECT c.number, c.record_id, c.template, c.status, c.void_reason,
+    r.revision, r.content_sha256, r.template_sha256, r.pdf_sha256, r.issued_at,
+    r.title, r.party_a, r.party_b, r.signing_date, r.effective_date, r.expiry_date, r.amount, r.currency, r.waivers
+    FROM contracts c JOIN revisions r ON r.record_id = c.record_id";
+
+fn list_rows(conn: &Connection) -> rusqlite::Result<Vec<Row>> {
+    let mut stmt = conn.prepare(&format!(
+        "{ROW_SELECT} WHERE r.revision = (SELECT MAX(revision) FROM revisions WHERE record_id = c.record_id) ORDER BY c.scope, c.seq, c.number"
+    ))?;
+    stmt.query_map([], row_from_sql)?.collect()
+}
+
+fn row_from_sql(r: &rusqlite::Row) -> rusqlite::Result<Row> {
+    Ok(Row {
+        number: r.get(0)?,
+        record_id: r.get(1)?,
+        template: r.get(2)?,
+        status: Status::from_db(&r.get::<_, String>(3)?),
+        void_reason: r.get(4)?,
+        revision: Revision {
+            revision: r.get(5)?,
+            content_sha256: r.get(6)?,
+            template_sha256: r.get(7)?,
+            pdf_sha256: r.get(8)?,
+            issued_at: r.get(9)?,
+        },
+        facts: Facts {
+            title: r.get(10)?,
+            party_a: r.get(11)?,
+            party_b: r.get(12)?,
+            signing_date: r.get(13)?,
+            effective_date: r.get(14)?,
+            expiry_date: r.get(15)?,
+            amount: r.get(16)?,
+            currency: r.get(17)?,
+            waivers: r.get(18)?,
+        },
+    })
+}
+
+/// Sorts SQLite failures into "locked" and "corrupt", which users act on differently.
+fn classify(path: &Path, timeout: Duration, e: rusqlite::Error) -> RegisterError {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => RegisterError::Locked {
+            path: path.to_path_buf(),
+            seconds: timeout.as_secs(),
+        },
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => RegisterError::Corrupt {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        },
+        _ => RegisterError::Sql {
+            path: path.to_path_buf(),
+            source: e,
+        },
+    }
+}
+
+/// The 合同信息登记表 as CSV: UTF-8 with a BOM so spreadsheet programs read the Chinese correctly.
+pub fn to_csv(rows: &[Row]) -> String {
+    let mut out = String::from("\u{feff}");
+    let header = [
+        "合同编号",
+        "合同名称",
+        "模板",
+        "甲方",
+        "乙方",
+        "签署日期",
+        "生效日期",
+        "到期日期",
+        "金额",
+        "币种",
+        "修改次第",
+        "状态",
+        "PDF SHA-256",
+        "issued at",
+        "作废原因",
+        "豁免规则",
+    ];
+    out.push_str(&header.map(csv_field).join(","));
+    out.push_str("\r\n");
+    for r in rows {
+        let f = &r.facts;
+        let cells = [
+            r.number.as_str(),
+            &f.title,
+            &r.template,
+            &f.party_a,
+            &f.party_b,
+            &f.signing_date,
+            &f.effective_date,
+            &f.expiry_date,
+            &f.amount,
+            &f.currency,
+            &format!("{:02}", r.revision.revision),
+            r.status.label_zh(),
+            &r.revision.pdf_sha256,
+            &r.revision.issued_at,
+            r.void_reason.as_deref().unwrap_or(""),
+            &f.waivers,
+        ];
+        out.push_str(&cells.map(csv_field).join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// Quotes a CSV field when needed (RFC 4180).
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: &str, number: &str, seq: u64, revision: u32, pdf: &str) -> Entry {
+        Entry {
+            record_id: id.into(),
+            number: number.into(),
+            scope: "FW-2026-".into(),
+            seq,
+            template: "service-zh".into(),
+            revision: Revision {
+                revision,
+                content_sha256: format!("c{revision}"),
+                template_sha256: "t".into(),
+                pdf_sha256: pdf.into(),
+                issued_at: "2026-11-23T00:00:00Z".into(),
+            },
+            facts: Facts {
+                title: "服务合同, \"甲\"".into(),
+                ..Facts::default()
+            },
+            record_json: "{}".into(),
+        }
+    }
+
+    #[test]
+    fn a_dropped_batch_changes_nothing_and_a_committed_one_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.sqlite");
+        let mut reg = Register::open(&path, Duration::from_secs(1)).unwrap();
+        {
+            let b = reg.begin().unwrap();
+            b.record(&entry("a", "FW-2026-0001", 1, 0, "p0")).unwrap();
+            // dropped: rolled back
+        }
+        assert_eq!(reg.begin().unwrap().last_seq("FW-2026-").unwrap(), 0);
+        let b = reg.begin().unwrap();
+        b.record(&entry("a", "FW-2026-0001", 1, 0, "p0")).unwrap();
+        b.record(&entry("a", "FW-2026-0001", 1, 1, "p1")).unwrap();
+        b.commit().unwrap();
+        let b = reg.begin().unwrap();
+        assert_eq!(b.last_seq("FW-2026-").unwrap(), 1);
+        let prior = b.prior("a").unwrap().unwrap();
+        assert_eq!(
+            (prior.number.as_str(), prior.latest.revision),
+            ("FW-2026-0001", 1)
+        );
+        drop(b);
+        assert_eq!(reg.show("FW-2026-0001").unwrap().len(), 2);
+        assert_eq!(reg.list().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn void_keeps_the_number_and_refuses_a_second_void() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut reg = Register::open(&dir.path().join("r.sqlite"), Duration::from_secs(1)).unwrap();
+        let b = reg.begin().unwrap();
+        b.record(&entry("a", "FW-2026-0001", 1, 0, "p0")).unwrap();
+        b.commit().unwrap();
+        reg.void("FW-2026-0001", "签错对象", "2026-11-23T00:00:00Z")
+            .unwrap();
+        assert!(matches!(
+            reg.void("FW-2026-0001", "again", "x"),
+            Err(RegisterError::AlreadyVoid(_))
+        ));
+        assert!(matches!(
+            reg.void("FW-2026-9999", "x", "x"),
+            Err(RegisterError::UnknownNumber(_))
+        ));
+        let rows = reg.list().unwrap();
+        assert_eq!(rows[0].status, Status::Void);
+        assert_eq!(rows[0].void_reason.as_deref(), Some("签错对象"));
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_database_is_reported_as_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.sqlite");
+        std::fs::write(&path, vec![b'x'; 4096]).unwrap();
+        assert!(matches!(
+            Register::open(&path, Duration::from_secs(1)),
+            Err(RegisterError::Corrupt { .. })
+        ));
+    }
+
+    #[test]
+    fn csv_has_a_bom_the_columns_and_quotes_fields_with_commas() {
+        let row = Row {
+            number: "FW-2026-0001".into(),
+            record_id: "a".into(),
+            template: "service-zh".into(),
+            status: Status::Issued,
+            void_reason: None,
+            revision: entry("a", "", 1, 0, "p0").revision,
+            facts: entry("a", "", 1, 0, "p0").facts,
+        };
+        let csv = to_csv(&[row]);
+        assert!(csv.starts_with("\u{feff}合同编号,合同名称,模板,甲方,乙方,签署日期,生效日期,到期日期,金额,币种,修改次第,状态,PDF SHA-256,issued at"));
+        assert!(csv.contains("FW-2026-0001,\"服务合同, \"\"甲\"\"\",service-zh"));
+        assert!(csv.contains(",00,有效,p0,"));
+    }
+}
