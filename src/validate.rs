@@ -145,7 +145,7 @@ pub fn validate(
                         &format!("/{field}"),
                         Diagnostic::error(
                             "S202",
-                            format!("party `{pid}` has errors (reported above)"),
+                            format!("party `{pid}` has errors (see its own diagnostics)"),
                         )
                         .hint("fix the party record; this contract is built once it is valid"),
                     ),

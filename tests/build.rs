@@ -363,3 +363,70 @@ fn markup_and_code_in_record_values_render_literally() {
     // Nothing of /etc/passwd leaked into the document.
     assert!(!text.contains("root:x:0:0"));
 }
+
+#[test]
+fn a_character_no_font_can_draw_is_an_error_naming_record_field_and_character() {
+    let dir = tempdir();
+    let out = dir.path().join("out");
+    let run = pactum(&[
+        "build",
+        "tests/cases/glyph",
+        "--workspace",
+        ".",
+        "--draft",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let place = locate("tests/cases/glyph/records.yaml", "王\u{20000}", "王");
+    assert!(
+        run.stderr
+            .contains("error[S206]: no embedded font can draw `\u{20000}` (U+20000)")
+            && run.stderr.contains(&format!("--> {place}"))
+            && run
+                .stderr
+                .contains("record `rare-co`, at /legal_representative"),
+        "{}",
+        run.stderr
+    );
+    // The contract using that party is not built; nothing was written (no --skip-invalid).
+    assert!(run.stderr.contains("party `rare-co` has errors"));
+    assert!(!out.exists());
+}
+
+#[test]
+fn skip_invalid_builds_the_valid_records_and_still_exits_1() {
+    let dir = tempdir();
+    let out = dir.path().join("out");
+    let run = pactum(&[
+        "build",
+        "tests/cases/glyph",
+        "--workspace",
+        ".",
+        "--draft",
+        "--skip-invalid",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(out.join("good-001.pdf").exists());
+    assert!(!out.join("tofu-001.pdf").exists());
+    let sums = std::fs::read_to_string(out.join("SHA256SUMS")).unwrap();
+    assert!(sums.contains("good-001.pdf") && !sums.contains("tofu-001"));
+    tool("sha256sum", &["-c", "SHA256SUMS"], &out);
+}
+
+#[test]
+fn no_workspace_is_a_usage_error_with_exit_2() {
+    let dir = tempdir();
+    std::fs::write(dir.path().join("r.yaml"), "kind: party\nid: a\n").unwrap();
+    let run = pactum(&[
+        "build",
+        dir.path().to_str().unwrap(),
+        "--draft",
+        "--out",
+        dir.path().join("out").to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("no workspace found"), "{}", run.stderr);
+}
