@@ -20,6 +20,7 @@ use crate::checksum;
 use crate::cndate::parse_iso_date;
 use crate::diagnostic::{self, Diagnostic, Pos};
 use crate::numbering::{self, Plan};
+use crate::progress::Progress;
 use crate::record::{self, Record, RecordKind};
 use crate::register::{self, Register, RegisterError};
 use crate::render::{DocInfo, Inputs, Renderer};
@@ -84,6 +85,8 @@ pub struct BuildOptions {
     pub skip_invalid: bool,
     /// Draft or issue mode.
     pub mode: Mode,
+    /// Also write each document's typst sources to `<dir>/<id>/`.
+    pub emit_typst: Option<PathBuf>,
 }
 
 /// The register file used when `--register` is not given.
@@ -131,6 +134,9 @@ impl Outcome {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
 }
+
+/// Stack size of typesetting threads (typst's layout recursion needs more than rayon's 2 MiB).
+const TYPESET_STACK: usize = 64 << 20;
 
 /// A typeset document waiting in the staging folder.
 struct Typeset {
@@ -227,7 +233,9 @@ impl Project {
         staging: &Staging,
         id: &str,
         plan: &Plan,
+        emit_typst: Option<&Path>,
     ) -> Produced {
+        let emit_dir = emit_typst.map(|d| d.join(id));
         let r = self.record(id).ok_or_else(Vec::new)?;
         let fail = |msg: String| vec![r.diag("", Diagnostic::error("T408", msg))];
         let tname = r.str_at("/template").unwrap_or_default();
@@ -289,6 +297,7 @@ impl Project {
             markup,
             date,
             ident: &r.id,
+            emit: emit_dir.as_deref(),
         };
         let pdf = ts
             .pdf(&job)
@@ -349,9 +358,11 @@ impl Project {
 
 /// Runs `build`: every valid contract becomes `<id>.pdf` in `out`, plus
 /// `SHA256SUMS`, `manifest.json` and, in issue mode, `register.csv`.
-pub fn build(opts: &BuildOptions) -> Result<Outcome, BuildError> {
+pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, BuildError> {
     let mut project = Project::load(&opts.records, opts.workspace.as_deref())?;
+    progress.stage("validating", project.records.len() as u64);
     let mut buildable = project.validate();
+    progress.finish();
     let templates_dir = project.workspace.templates_dir();
     let renderer = match Renderer::new(&templates_dir) {
         Ok(r) => Some(r),
@@ -385,6 +396,15 @@ pub fn build(opts: &BuildOptions) -> Result<Outcome, BuildError> {
     std::fs::create_dir_all(&opts.out).map_err(io("create", &opts.out))?;
     let staging = Staging::new(&opts.out)?;
     let ts = Typesetter::new(&templates_dir);
+    // typst recurses deeply on long documents: give workers the stack the main thread has.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .stack_size(TYPESET_STACK)
+        .build()
+        .map_err(|e| BuildError::Io {
+            action: "start worker threads for",
+            path: opts.out.clone(),
+            source: std::io::Error::other(e),
+        })?;
     let template_hashes = project
         .workspace
         .template_hashes()
@@ -415,13 +435,24 @@ pub fn build(opts: &BuildOptions) -> Result<Outcome, BuildError> {
             .iter()
             .filter(|id| done.get(*id).is_none_or(|(p, _)| p != &plans[*id]))
             .collect();
-        let results: Vec<(String, Produced)> = todo
-            .par_iter()
-            .map(|id| {
-                let r = project.produce(&renderer, &ts, &staging, id, &plans[*id]);
-                ((*id).clone(), r)
-            })
-            .collect();
+        progress.stage("typesetting", todo.len() as u64);
+        let results: Vec<(String, Produced)> = pool.install(|| {
+            todo.par_iter()
+                .map(|id| {
+                    let r = project.produce(
+                        &renderer,
+                        &ts,
+                        &staging,
+                        id,
+                        &plans[*id],
+                        opts.emit_typst.as_deref(),
+                    );
+                    progress.tick();
+                    ((*id).clone(), r)
+                })
+                .collect()
+        });
+        progress.finish();
         let mut failed = BTreeSet::new();
         for (id, result) in results {
             match result {

@@ -23,6 +23,22 @@ pub enum Command {
     Build(BuildArgs),
     /// Read or change the contract register (合同信息登记).
     Register(RegisterArgs),
+    /// Generate N valid synthetic service contracts (and parties) for benchmarks.
+    Synth(SynthArgs),
+}
+
+/// `pactum synth --count N --out DIR`.
+#[derive(Debug, clap::Args)]
+pub struct SynthArgs {
+    /// How many contracts to generate.
+    #[arg(long, default_value_t = 100)]
+    pub count: usize,
+    /// Folder to write the records into (parties/ and contracts/).
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// The samples folder the records are modelled on.
+    #[arg(long, default_value = "samples")]
+    pub samples: PathBuf,
 }
 
 /// How diagnostics and results are printed.
@@ -65,6 +81,12 @@ pub struct BuildArgs {
     /// Output format for diagnostics and results.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// No progress bar and no summary line (diagnostics are still printed).
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Also write each document's typst sources to DIR/<id>/ (for `typst compile` outside pactum).
+    #[arg(long, value_name = "DIR")]
+    pub emit_typst: Option<PathBuf>,
     /// The register to number from.
     #[command(flatten)]
     pub register: RegisterLocation,

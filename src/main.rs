@@ -12,6 +12,7 @@ use pactum::build::{BuildOptions, Mode, build, default_register};
 use pactum::cli::{
     BuildArgs, Cli, Command, ExportFormat, Format, RegisterAction, RegisterArgs, RegisterLocation,
 };
+use pactum::progress::{Progress, Reporter, Silent};
 use pactum::register::{self, Register};
 use pactum::{numbering, workspace};
 
@@ -19,6 +20,17 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Build(args) => run_build(&args),
+        Command::Synth(args) => match pactum::synth::generate(&args.samples, &args.out, args.count)
+        {
+            Ok(n) => {
+                eprintln!("wrote {n} contract(s) into {}", args.out.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: failed to generate records ({e})");
+                ExitCode::from(2)
+            }
+        },
         Command::Register(args) => match run_register(&args) {
             Ok(code) => code,
             Err(e) => {
@@ -58,8 +70,16 @@ fn run_build(args: &BuildArgs) -> ExitCode {
         workspace: args.workspace.clone(),
         skip_invalid: args.skip_invalid,
         mode,
+        emit_typst: args.emit_typst.clone(),
     };
-    let outcome = match build(&opts) {
+    let started = std::time::Instant::now();
+    let reporter = Reporter::stderr();
+    let progress: &dyn Progress = if args.quiet || args.format == Format::Json {
+        &Silent
+    } else {
+        &reporter
+    };
+    let outcome = match build(&opts, progress) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");
@@ -85,13 +105,15 @@ fn run_build(args: &BuildArgs) -> ExitCode {
                 eprintln!(
                     "{errors} error(s), {warnings} warning(s); nothing written, no number issued (fix the errors, or pass --skip-invalid to build the valid records)"
                 );
-            } else {
+            } else if !args.quiet {
                 let pages: usize = outcome.documents.iter().map(|d| d.pages).sum();
+                let secs = started.elapsed().as_secs_f64();
                 eprintln!(
-                    "built {} document(s), {pages} page(s) into {} ({}); {errors} error(s), {warnings} warning(s)",
+                    "built {} document(s), {pages} page(s) into {} ({}) in {secs:.2} s, {:.1} documents/s; {errors} error(s), {warnings} warning(s)",
                     outcome.documents.len(),
                     args.out.display(),
                     if args.draft { "draft" } else { "issued" },
+                    outcome.documents.len() as f64 / secs.max(0.001),
                 );
             }
         }

@@ -6,8 +6,9 @@
 //! workspace's `templates/` folder, `today()` from the record. Output is
 //! PDF/A-2b with a fixed timestamp, so the same input gives the same bytes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use chrono::{Datelike, NaiveDate};
@@ -101,6 +102,9 @@ pub struct Job<'a> {
     pub date: NaiveDate,
     /// Stable identifier for the PDF's document id (e.g. the record id).
     pub ident: &'a str,
+    /// Also write the markup and every file typst read into this folder, so
+    /// `typst compile` reproduces the document outside pactum.
+    pub emit: Option<&'a Path>,
 }
 
 /// Typesets documents against one workspace's `templates/` folder.
@@ -110,7 +114,14 @@ pub struct Typesetter {
     fonts: &'static Fonts,
     sources: Mutex<HashMap<FileId, FileResult<Source>>>,
     files: Mutex<HashMap<FileId, FileResult<Bytes>>>,
+    compiled: AtomicUsize,
 }
+
+/// typst memoises layout work across documents; trimming its cache every few
+/// documents keeps memory flat over a long batch while keeping the shared
+/// (template, font) work warm.
+const EVICT_EVERY: usize = 16;
+const EVICT_MAX_AGE: usize = 4;
 
 impl Typesetter {
     /// A typesetter reading template files from `templates_dir` only.
@@ -121,6 +132,7 @@ impl Typesetter {
             fonts: Fonts::get(),
             sources: Mutex::new(HashMap::new()),
             files: Mutex::new(HashMap::new()),
+            compiled: AtomicUsize::new(0),
         }
     }
 
@@ -147,8 +159,26 @@ impl Typesetter {
             ts: self,
             main: Source::new(main_id, job.markup.clone()),
             today,
+            read: Mutex::new(HashSet::new()),
         };
         let warned = typst::compile::<PagedDocument>(&world);
+        if self.compiled.fetch_add(1, Ordering::Relaxed) % EVICT_EVERY == EVICT_EVERY - 1 {
+            typst::comemo::evict(EVICT_MAX_AGE);
+        }
+        if let Some(dir) = job.emit {
+            world.emit(dir).map_err(|e| {
+                vec![TypstProblem {
+                    file: None,
+                    line_col: None,
+                    line_text: None,
+                    message: format!(
+                        "failed to write the typst sources to {} ({e})",
+                        dir.display()
+                    ),
+                    hints: vec![],
+                }]
+            })?;
+        }
         let doc = warned.output.map_err(|errs| world.problems(&errs))?;
         let timestamp = today.map(Timestamp::new_utc);
         let standards = PdfStandards::new(&[PdfStandard::A_2b]).map_err(|e| {
@@ -227,6 +257,8 @@ struct DocWorld<'a> {
     ts: &'a Typesetter,
     main: Source,
     today: Option<Datetime>,
+    /// Every file this document read (for `--emit-typst`).
+    read: Mutex<HashSet<FileId>>,
 }
 
 impl World for DocWorld<'_> {
@@ -246,6 +278,7 @@ impl World for DocWorld<'_> {
         if id == self.main.id() {
             return Ok(self.main.clone());
         }
+        self.note(id);
         let mut cache = self.ts.sources.lock().map_err(|_| poisoned())?;
         if let Some(s) = cache.get(&id) {
             return s.clone();
@@ -262,6 +295,7 @@ impl World for DocWorld<'_> {
         if id == self.main.id() {
             return Ok(Bytes::from_string(self.main.clone()));
         }
+        self.note(id);
         self.ts.read(id)
     }
 
@@ -275,6 +309,35 @@ impl World for DocWorld<'_> {
 }
 
 impl DocWorld<'_> {
+    fn note(&self, id: FileId) {
+        if let Ok(mut read) = self.read.lock() {
+            read.insert(id);
+        }
+    }
+
+    /// Writes `main.typ` and every template file read, laid out as typst's
+    /// project root, so `typst compile --root DIR --font-path templates/fonts
+    /// DIR/main.typ` reproduces the document (imports are root-absolute).
+    fn emit(&self, dir: &Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        std::fs::write(dir.join("main.typ"), self.main.text())?;
+        let read = self.read.lock().map(|r| r.clone()).unwrap_or_default();
+        for id in read {
+            let vpath = id.get().vpath();
+            let Ok(bytes) = self.ts.read(id) else {
+                continue;
+            };
+            let Ok(dest) = vpath.realize(dir) else {
+                continue;
+            };
+            if let Some(parent) = dest.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(dest, bytes.as_slice())?;
+        }
+        Ok(())
+    }
+
     /// Locates typst's errors in their files (generated markup or a template file).
     fn problems(&self, errs: &[SourceDiagnostic]) -> Vec<TypstProblem> {
         errs.iter()

@@ -430,3 +430,56 @@ fn no_workspace_is_a_usage_error_with_exit_2() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("no workspace found"), "{}", run.stderr);
 }
+
+#[test]
+fn emit_typst_writes_each_documents_source_and_the_template_files_it_read() {
+    let dir = tempdir();
+    let emit = dir.path().join("typst");
+    let run = pactum(&[
+        "build",
+        "samples",
+        "--draft",
+        "--out",
+        dir.path().join("out").to_str().unwrap(),
+        "--emit-typst",
+        emit.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let main = std::fs::read_to_string(emit.join("fw-2026-001/main.typ")).unwrap();
+    assert!(main.contains("#import \"/_lib/contract.typ\""));
+    assert!(
+        main.contains("FW\\-2026\\-DRAFT"),
+        "record values are escaped in the source"
+    );
+    let lib = std::fs::read(emit.join("fw-2026-001/_lib/contract.typ")).unwrap();
+    assert_eq!(
+        lib,
+        std::fs::read(repo().join("templates/_lib/contract.typ")).unwrap()
+    );
+}
+
+#[test]
+fn synthetic_records_are_valid_and_distinct() {
+    let dir = tempdir();
+    let records = dir.path().join("records");
+    let run = pactum(&["synth", "--count", "12", "--out", records.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out = dir.path().join("out");
+    let run = pactum(&[
+        "build",
+        records.to_str().unwrap(),
+        "--workspace",
+        ".",
+        "--draft",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let sums = std::fs::read_to_string(out.join("SHA256SUMS")).unwrap();
+    let digests: std::collections::BTreeSet<&str> = sums
+        .lines()
+        .filter(|l| l.ends_with(".pdf"))
+        .map(|l| &l[..64])
+        .collect();
+    assert_eq!(digests.len(), 12, "synthetic documents are not distinct");
+}
