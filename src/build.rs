@@ -126,6 +126,8 @@ pub struct Outcome {
     pub documents: Vec<Document>,
     /// Every problem found, sorted by place.
     pub diagnostics: Vec<Diagnostic>,
+    /// Seconds spent inside typst (layout and PDF export), summed over threads.
+    pub typst_seconds: f64,
 }
 
 impl Outcome {
@@ -545,6 +547,7 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
         outcome.documents = documents;
     }
     outcome.diagnostics = project.diagnostics;
+    outcome.typst_seconds = ts.busy().as_secs_f64();
     diagnostic::sort(&mut outcome.diagnostics);
     Ok(outcome)
 }

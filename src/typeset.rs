@@ -8,7 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use chrono::{Datelike, NaiveDate};
@@ -115,6 +115,8 @@ pub struct Typesetter {
     sources: Mutex<HashMap<FileId, FileResult<Source>>>,
     files: Mutex<HashMap<FileId, FileResult<Bytes>>>,
     compiled: AtomicUsize,
+    /// Nanoseconds spent inside typst (layout and PDF export), summed over threads.
+    busy_nanos: AtomicU64,
 }
 
 /// typst memoises layout work across documents; trimming its cache every few
@@ -133,11 +135,25 @@ impl Typesetter {
             sources: Mutex::new(HashMap::new()),
             files: Mutex::new(HashMap::new()),
             compiled: AtomicUsize::new(0),
+            busy_nanos: AtomicU64::new(0),
         }
+    }
+
+    /// Time spent inside typst so far (layout and PDF export), summed over threads.
+    pub fn busy(&self) -> std::time::Duration {
+        std::time::Duration::from_nanos(self.busy_nanos.load(Ordering::Relaxed))
     }
 
     /// Typesets one document into PDF/A-2b bytes, or the problems typst found.
     pub fn pdf(&self, job: &Job) -> Result<Pdf, Vec<TypstProblem>> {
+        let started = std::time::Instant::now();
+        let result = self.pdf_inner(job);
+        self.busy_nanos
+            .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        result
+    }
+
+    fn pdf_inner(&self, job: &Job) -> Result<Pdf, Vec<TypstProblem>> {
         let main_path = format!("/{}/main.typ", job.template);
         let main_id = VirtualPath::new(&main_path)
             .map(|vp| RootedPath::new(VirtualRoot::Project, vp).intern())
