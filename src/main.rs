@@ -109,12 +109,11 @@ fn run_build(args: &BuildArgs) -> ExitCode {
                 let pages: usize = outcome.documents.iter().map(|d| d.pages).sum();
                 let secs = started.elapsed().as_secs_f64();
                 eprintln!(
-                    "built {} document(s), {pages} page(s) into {} ({}) in {secs:.2} s, {:.1} documents/s (typst {:.2} s over all threads); {errors} error(s), {warnings} warning(s)",
+                    "built {} document(s), {pages} page(s) into {} ({}) in {secs:.2} s, {:.1} documents/s; {errors} error(s), {warnings} warning(s)",
                     outcome.documents.len(),
                     args.out.display(),
                     if args.draft { "draft" } else { "issued" },
                     outcome.documents.len() as f64 / secs.max(0.001),
-                    outcome.typst_seconds,
                 );
             }
         }

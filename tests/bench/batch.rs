@@ -1,0 +1,301 @@
+//! Batch benchmark: `cargo bench --bench batch` (or `tests/bench/run`).
+//!
+//! For each size N (env `PACTUM_BENCH_SIZES`, default `100,1000,10000`) it
+//! generates N synthetic service contracts (`pactum synth`), issues them with
+//! `pactum build` into a fresh register, and prints wall time, documents per
+//! second, peak RSS and the share of CPU time spent inside typst. It then
+//! compares thread counts, and — when a `typst` CLI is on PATH — the same
+//! documents (written by `--emit-typst`) through the typst CLI one process per
+//! document and in typst's own bundle (batch) mode. It prints figures; it
+//! asserts nothing about speed.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+const BIN: &str = env!("CARGO_BIN_EXE_pactum");
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// What one measured run of a command gave.
+struct Measured {
+    wall: f64,
+    cpu: f64,
+    peak_rss_mb: f64,
+    stdout: String,
+}
+
+/// Runs `cmd` under GNU time for wall, CPU and peak RSS.
+fn measure(args: &[&str], env: &[(&str, &str)]) -> Measured {
+    let stats = tempfile::NamedTempFile::new().expect("temp file");
+    let started = Instant::now();
+    let out = Command::new("/usr/bin/time")
+        .arg("-o")
+        .arg(stats.path())
+        .args(["-f", "%e %U %S %M"])
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(repo())
+        .output()
+        .expect("GNU time is needed (apt-get install time)");
+    let wall_clock = started.elapsed().as_secs_f64();
+    assert!(
+        out.status.success(),
+        "{args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(stats.path()).unwrap_or_default();
+    let f: Vec<f64> = text
+        .lines()
+        .last()
+        .unwrap_or("")
+        .split_whitespace()
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    let get = |i: usize| f.get(i).copied().unwrap_or(0.0);
+    Measured {
+        wall: if get(0) > 0.0 { get(0) } else { wall_clock },
+        cpu: get(1) + get(2),
+        peak_rss_mb: get(3) / 1024.0,
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+    }
+}
+
+fn synth(dir: &Path, n: usize) -> PathBuf {
+    let records = dir.join(format!("records-{n}"));
+    let status = Command::new(BIN)
+        .args(["synth", "--count", &n.to_string(), "--out"])
+        .arg(&records)
+        .current_dir(repo())
+        .status()
+        .expect("pactum synth");
+    assert!(status.success());
+    records
+}
+
+/// Issues `records` into a fresh register; returns the measurement and typst's seconds.
+fn issue(
+    dir: &Path,
+    records: &Path,
+    tag: &str,
+    threads: &str,
+    emit: Option<&Path>,
+) -> (Measured, f64, usize) {
+    let out = dir.join(format!("out-{tag}"));
+    let reg = dir.join(format!("reg-{tag}.sqlite"));
+    let mut args = vec![
+        BIN.to_owned(),
+        "build".into(),
+        records.display().to_string(),
+        "--workspace".into(),
+        repo().display().to_string(),
+        "--out".into(),
+        out.display().to_string(),
+        "--register".into(),
+        reg.display().to_string(),
+        "--format".into(),
+        "json".into(),
+    ];
+    if let Some(e) = emit {
+        args.push("--emit-typst".into());
+        args.push(e.display().to_string());
+    }
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let m = measure(&refs, &[("RAYON_NUM_THREADS", threads)]);
+    let v: serde_json::Value = serde_json::from_str(&m.stdout).expect("JSON outcome");
+    let typst = v["typst_seconds"].as_f64().unwrap_or(0.0);
+    let docs = v["documents"].as_array().map_or(0, Vec::len);
+    let _ = std::fs::remove_dir_all(&out);
+    (m, typst, docs)
+}
+
+fn typst_cli() -> Option<String> {
+    let out = Command::new("typst").arg("--version").output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+fn main() {
+    let sizes: Vec<usize> = std::env::var("PACTUM_BENCH_SIZES")
+        .unwrap_or_else(|_| "100,1000,10000".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let dir = tempfile::Builder::new()
+        .prefix("pactum-bench-")
+        .tempdir()
+        .expect("temp dir");
+    println!(
+        "pactum batch benchmark: service contracts (8 pages each), {threads} thread(s), issue mode"
+    );
+    println!();
+    println!("| N | wall s | documents/s | s/document | peak RSS MB |");
+    println!("|---:|---:|---:|---:|---:|");
+    let mut per_doc_default = None;
+    let mut rss = Vec::new();
+    for &n in &sizes {
+        let records = synth(dir.path(), n);
+        let (m, _, docs) = issue(
+            dir.path(),
+            &records,
+            &format!("{n}"),
+            &threads.to_string(),
+            None,
+        );
+        assert_eq!(docs, n);
+        println!(
+            "| {n} | {:.2} | {:.1} | {:.4} | {:.0} |",
+            m.wall,
+            n as f64 / m.wall,
+            m.wall / n as f64,
+            m.peak_rss_mb,
+        );
+        per_doc_default.get_or_insert(m.wall / n as f64);
+        rss.push((n, m.peak_rss_mb));
+        let _ = std::fs::remove_dir_all(&records);
+    }
+    if let (Some((n1, r1)), Some((n2, r2))) = (rss.first(), rss.last())
+        && n1 != n2
+    {
+        println!("\npeak RSS at N={n2} is {:.2}× the peak at N={n1}", r2 / r1);
+    }
+
+    // Thread scaling on the smallest size above 100 (or the first).
+    let n = sizes
+        .iter()
+        .copied()
+        .find(|&n| n >= 100)
+        .unwrap_or(sizes[0])
+        .min(1000);
+    let records = synth(dir.path(), n);
+    let (one, typst, _) = issue(dir.path(), &records, "t1", "1", None);
+    let (two, ..) = issue(dir.path(), &records, "t2", &threads.to_string(), None);
+    println!(
+        "\nthreads (N={n}): 1 thread {:.2} s, {threads} threads {:.2} s: {:.2}× faster",
+        one.wall,
+        two.wall,
+        one.wall / two.wall
+    );
+    // With one thread typst's time is exact (with several, work stealing nests
+    // documents inside each other's typst calls and the sum overcounts).
+    println!(
+        "time inside typst (layout + PDF export), 1 thread, N={n}: {typst:.2} s of {:.2} s CPU = {:.1} %; everything else {:.1} %",
+        one.cpu,
+        100.0 * typst / one.cpu,
+        100.0 * (1.0 - typst / one.cpu)
+    );
+
+    // The typst CLI on the same documents.
+    let Some(version) = typst_cli() else {
+        println!(
+            "\ntypst CLI not found on PATH: CLI comparison skipped (tests/bench/run installs it)"
+        );
+        return;
+    };
+    let n = n.min(100);
+    let records = synth(dir.path(), n);
+    let emit = dir.path().join("emit");
+    let (ours, ..) = issue(
+        dir.path(),
+        &records,
+        "emit",
+        &threads.to_string(),
+        Some(&emit),
+    );
+    let _ = ours;
+    let (ours, ..) = issue(dir.path(), &records, "same", &threads.to_string(), None);
+    let fonts = repo().join("templates/fonts");
+    let mut ids: Vec<String> = std::fs::read_dir(&emit)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    ids.sort();
+    // One process per document (sequential: the CLI parallelises inside one document).
+    let started = Instant::now();
+    for id in &ids {
+        let root = emit.join(id);
+        let st = Command::new("typst")
+            .args(["compile", "--root"])
+            .arg(&root)
+            .arg("--font-path")
+            .arg(&fonts)
+            .arg("--ignore-system-fonts")
+            .arg(root.join("main.typ"))
+            .arg(dir.path().join("cli.pdf"))
+            .status()
+            .expect("typst compile");
+        assert!(st.success(), "typst compile failed on {id}");
+    }
+    let cli_each = started.elapsed().as_secs_f64() / ids.len() as f64;
+    // typst's bundle mode: one source that includes every document into its own #document.
+    let bundle_root = dir.path().join("bundle");
+    std::fs::create_dir_all(&bundle_root).unwrap();
+    let mut src = String::new();
+    for id in &ids {
+        let from = emit.join(id);
+        for e in walkdir::WalkDir::new(&from) {
+            let e = e.unwrap();
+            let rel = e.path().strip_prefix(&from).unwrap();
+            let dest = if rel == Path::new("main.typ") {
+                bundle_root.join(id).join("main.typ")
+            } else {
+                bundle_root.join(rel)
+            };
+            if e.file_type().is_file() {
+                std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+                std::fs::copy(e.path(), dest).unwrap();
+            }
+        }
+        src.push_str(&format!(
+            "#document(\"{id}.pdf\")[#include \"/{id}/main.typ\"]\n"
+        ));
+    }
+    std::fs::write(bundle_root.join("bundle.typ"), src).unwrap();
+    let started = Instant::now();
+    let out = Command::new("typst")
+        .args([
+            "compile",
+            "--features",
+            "bundle",
+            "--format",
+            "bundle",
+            "--root",
+        ])
+        .arg(&bundle_root)
+        .arg("--font-path")
+        .arg(&fonts)
+        .arg("--ignore-system-fonts")
+        .arg(bundle_root.join("bundle.typ"))
+        .arg(dir.path().join("bundle-out"))
+        .output()
+        .expect("typst compile bundle");
+    let bundle = started.elapsed().as_secs_f64() / ids.len() as f64;
+    println!("\n{version}, N={n} (same documents as pactum wrote with --emit-typst):");
+    println!("| tool | s/document |");
+    println!("|---|---:|");
+    println!(
+        "| pactum build (validate, number, typeset, checksum, register) | {:.4} |",
+        ours.wall / n as f64
+    );
+    println!("| typst CLI, one process per document | {cli_each:.4} |");
+    if out.status.success() {
+        println!("| typst CLI bundle mode (one process) | {bundle:.4} |");
+    } else {
+        println!(
+            "| typst CLI bundle mode | failed: {} |",
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .replace('|', "/")
+        );
+    }
+    println!(
+        "\npactum is {:.1}× faster per document than the CLI one process each",
+        cli_each / (ours.wall / n as f64)
+    );
+}
