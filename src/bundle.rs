@@ -426,9 +426,13 @@ fn write_zip(
         let name = format!("{bag}/{}", m.path);
         match &m.content {
             Content::Bytes(b) => {
-                let opts = base
-                    .compression_method(CompressionMethod::Deflated)
-                    .compression_level(Some(6));
+                // PDFs are stored (already compressed inside); text is deflated at a fixed level.
+                let opts = if m.path.ends_with(".pdf") {
+                    base.compression_method(CompressionMethod::Stored)
+                } else {
+                    base.compression_method(CompressionMethod::Deflated)
+                        .compression_level(Some(6))
+                };
                 zip.start_file(name, opts).map_err(zip_err)?;
                 zip.write_all(b).map_err(io("write", tmp))?;
             }

@@ -28,7 +28,7 @@ pub const MAX_ENTRIES: u64 = 50_000;
 /// Largest central directory read (bytes).
 pub const MAX_CENTRAL_DIRECTORY: u64 = 64 << 20;
 /// Largest declared uncompressed size of one entry (bytes).
-pub const MAX_ENTRY_BYTES: u64 = 4 << 30;
+pub const MAX_ENTRY_BYTES: u64 = 1 << 30;
 /// Largest declared uncompressed size of all entries together (bytes).
 pub const MAX_TOTAL_BYTES: u64 = 64 << 30;
 /// Highest compression ratio accepted for an entry larger than [`RATIO_FLOOR`].
@@ -154,6 +154,8 @@ pub struct Report {
     pub tagmanifest_sha256: Option<String>,
     /// The bag's handover entry.
     pub handover: Option<HandoverInfo>,
+    /// True when `problems` is empty.
+    pub ok: bool,
     /// Every defect found, sorted by entry.
     pub problems: Vec<Problem>,
 }
@@ -162,6 +164,12 @@ impl Report {
     /// True when nothing is wrong.
     pub fn ok(&self) -> bool {
         self.problems.is_empty()
+    }
+
+    fn done(mut self, problems: Vec<Problem>) -> Report {
+        self.ok = problems.is_empty();
+        self.problems = problems;
+        self
     }
 
     /// One line per problem, then a summary line.
@@ -245,28 +253,25 @@ pub fn verify(path: &Path) -> Result<Report, VerifyError> {
         documents: 0,
         tagmanifest_sha256: None,
         handover: None,
+        ok: false,
         problems: Vec::new(),
     };
     // 1. The central directory, read by hand and bounded, before the zip crate sees it.
     let raw_names = match scan_central_directory(&mut file) {
         Ok(names) => names,
         Err(message) => {
-            report
-                .problems
-                .push(Problem::new(Kind::Refused, &display, message));
-            return Ok(report);
+            return Ok(report.done(vec![Problem::new(Kind::Refused, &display, message)]));
         }
     };
     file.seek(SeekFrom::Start(0)).map_err(err)?;
     let mut zip = match ZipArchive::new(BufReader::new(file)) {
         Ok(z) => z,
         Err(e) => {
-            report.problems.push(Problem::new(
+            return Ok(report.done(vec![Problem::new(
                 Kind::Refused,
                 &display,
                 format!("not a readable zip archive ({e})"),
-            ));
-            return Ok(report);
+            )]));
         }
     };
     report.entries = raw_names.len();
@@ -276,24 +281,15 @@ pub fn verify(path: &Path) -> Result<Report, VerifyError> {
     // 2. Names and declared sizes; a bomb stops everything here.
     let listing = v.check_listing(&mut zip, &raw_names, &display);
     if v.problems.iter().any(|p| p.kind == Kind::Refused) {
-        report.problems = v.finish();
-        return Ok(report);
+        return Ok(report.done(v.finish()));
     }
-    // 3. Find the bag folder.
-    let bag = match find_bag(&listing) {
-        Some(b) => b,
-        None => {
-            v.problems.push(Problem::new(
-                Kind::Malformed,
-                &display,
-                "no `<folder>/bagit.txt`: the archive is not a BagIt bag in one top-level folder",
-            ));
-            report.problems = v.finish();
-            return Ok(report);
-        }
-    };
-    report.bag = Some(bag.clone());
-    let prefix = format!("{bag}/");
+    // 3. Find the bag folder (entries are still hashed without one: a bomb must not hide there).
+    let bag = find_bag(&listing);
+    report.bag = bag.clone();
+    let prefix = bag
+        .as_ref()
+        .map(|b| format!("{b}/"))
+        .unwrap_or_else(|| "\0".into());
     // 4. Stream-hash every file; keep the texts we must parse.
     let mut hashed: BTreeMap<String, Hashed> = BTreeMap::new();
     let mut texts: BTreeMap<String, Vec<u8>> = BTreeMap::new();
@@ -342,6 +338,14 @@ pub fn verify(path: &Path) -> Result<Report, VerifyError> {
             texts.insert(rel.to_owned(), bytes);
         }
     }
+    let Some(bag) = bag else {
+        v.problems.push(Problem::new(
+            Kind::Malformed,
+            &display,
+            "no `<folder>/bagit.txt`: the archive is not a BagIt bag in one top-level folder",
+        ));
+        return Ok(report.done(v.finish()));
+    };
     report.documents = docs.len();
     let payload: Vec<(&String, &Hashed)> = hashed
         .iter()
@@ -370,8 +374,7 @@ pub fn verify(path: &Path) -> Result<Report, VerifyError> {
     report.handover = v.check_handover(&bag_ctx, info.as_deref(), oxum);
     // 7. Register rows against the PDFs.
     v.check_register(&bag_ctx, &docs);
-    report.problems = v.finish();
-    Ok(report)
+    Ok(report.done(v.finish()))
 }
 
 /// One entry of the listing.
