@@ -1128,6 +1128,11 @@ fn expected_entry(bag: &Bag, info: &[(String, String)], oxum: Oxum) -> Result<En
             .ok_or_else(|| format!("no {label}: the bag cannot be tied to its handover entry"))
     };
     let seq = get("Pactum-Handover-Sequence")?;
+    // The entry must match what the bag declares; a payload that differs from
+    // its declaration is reported once, as an Oxum problem.
+    let oxum = bagit::tag(info, "Payload-Oxum")
+        .and_then(Oxum::parse)
+        .unwrap_or(oxum);
     Ok(Entry {
         seq: seq
             .parse()
@@ -1285,9 +1290,17 @@ fn scan_central_directory(file: &mut File) -> Result<Vec<Vec<u8>>, String> {
     let tail_len = len.min(22 + 65_535);
     let mut tail = vec![0u8; tail_len as usize];
     read_at(file, len - tail_len, &mut tail)?;
-    let eocd = (0..tail.len().saturating_sub(21))
+    // The record whose comment ends exactly at the end of the file; a signature
+    // inside a comment is not mistaken for it. Failing that, the last signature.
+    let candidates: Vec<usize> = (0..tail.len().saturating_sub(21))
         .rev()
-        .find(|&i| tail[i..i + 4] == [0x50, 0x4b, 0x05, 0x06])
+        .filter(|&i| tail[i..i + 4] == [0x50, 0x4b, 0x05, 0x06])
+        .collect();
+    let eocd = candidates
+        .iter()
+        .copied()
+        .find(|&i| i + 22 + u16::from_le_bytes([tail[i + 20], tail[i + 21]]) as usize == tail.len())
+        .or(candidates.first().copied())
         .ok_or("not a zip archive (no end of central directory record)")?;
     let u16_at = |b: &[u8], i: usize| u16::from_le_bytes([b[i], b[i + 1]]) as u64;
     let u32_at =
