@@ -302,6 +302,39 @@ fn a_bundle_of_the_samples_passes_verify_the_bagit_validator_and_sha256sum() {
         text.contains(tagmanifest),
         "移交清单 lacks the tag manifest digest"
     );
+    // Regression: a document's row and its digest row were once split across pages.
+    let list = bag.join("handover");
+    let pages: Vec<String> = (1..=2)
+        .map(|p| {
+            let p = p.to_string();
+            squeeze(&tool(
+                "pdftotext",
+                &[
+                    "-enc",
+                    "UTF-8",
+                    "-f",
+                    &p,
+                    "-l",
+                    &p,
+                    "handover-list.pdf",
+                    "-",
+                ],
+                &list,
+            ))
+        })
+        .collect();
+    for e in std::fs::read_dir(bag.join("data/records")).unwrap() {
+        let r: Value = serde_json::from_slice(&std::fs::read(e.unwrap().path()).unwrap()).unwrap();
+        let (number, sha) = (r["number"].as_str().unwrap(), r["sha256"].as_str().unwrap());
+        let page = pages
+            .iter()
+            .find(|t| t.contains(number))
+            .expect("every number is listed");
+        assert!(
+            page.contains(sha),
+            "{number} and its digest are on different pages"
+        );
+    }
 }
 
 #[test]
