@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::handover::Party;
+
 /// pactum: contract records (YAML) → validated, numbered, checksummed PDF contracts.
 #[derive(Debug, Parser)]
 #[command(name = "pactum", version, about, long_about = None)]
@@ -25,6 +27,12 @@ pub enum Command {
     Register(RegisterArgs),
     /// Generate N valid synthetic service contracts (and parties) for benchmarks.
     Synth(SynthArgs),
+    /// Pack a build's output folder into one BagIt bag in a zip, with a 移交清单 and a handover log entry.
+    Bundle(BundleArgs),
+    /// Check an archive bundle in place: manifests, Payload-Oxum, handover chain, register digests (exit 1 on any defect).
+    Verify(VerifyArgs),
+    /// The handover log: record the receipt of a bundle.
+    Handover(HandoverArgs),
 }
 
 /// `pactum synth --count N --out DIR`.
@@ -142,4 +150,80 @@ pub enum ExportFormat {
     Csv,
     /// JSON array of rows.
     Json,
+}
+
+/// Where the handover log is and what time to record: shared by `bundle` and `handover receive`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LogLocation {
+    /// Handover log (JSON Lines) [default: <workspace>/.pactum/handover.jsonl].
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+    /// Workspace folder [default: the current folder or the first parent holding templates/ and schemas/].
+    #[arg(long)]
+    pub workspace: Option<PathBuf>,
+    /// Record this time (seconds since 1970, UTC) instead of the clock; fixes every timestamp in the bundle.
+    #[arg(long, env = "SOURCE_DATE_EPOCH", value_name = "SECONDS")]
+    pub source_date_epoch: Option<i64>,
+}
+
+/// `pactum bundle OUT_DIR -o ARCHIVE.zip --from UNIT/PERSON --to UNIT/PERSON`.
+#[derive(Debug, clap::Args)]
+pub struct BundleArgs {
+    /// A `pactum build` output folder (issue mode: PDFs, manifest.json, register.csv, SHA256SUMS).
+    pub out_dir: PathBuf,
+    /// The zip to write; its file name without .zip names the bag folder inside. Never overwritten.
+    #[arg(long = "output", short = 'o', value_name = "ARCHIVE.zip")]
+    pub archive: PathBuf,
+    /// 移交单位/移交人, e.g. "法务部/张三" (split at the last /).
+    #[arg(long, value_name = "UNIT/PERSON")]
+    pub from: Party,
+    /// 接收单位/接收人, e.g. "档案室/李四".
+    #[arg(long, value_name = "UNIT/PERSON")]
+    pub to: Party,
+    /// 交接工作名称 [default: 合同电子档案移交].
+    #[arg(long)]
+    pub purpose: Option<String>,
+    /// The handover log and the time to record.
+    #[command(flatten)]
+    pub log: LogLocation,
+    /// human: a summary on stderr; json: the handover entry on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+/// `pactum verify ARCHIVE.zip`.
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// The bundle to check (read in place; nothing is extracted).
+    pub archive: PathBuf,
+    /// human: one line per problem and a summary on stdout; json: the full report.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+/// `pactum handover …`.
+#[derive(Debug, clap::Args)]
+pub struct HandoverArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: HandoverAction,
+}
+
+/// Handover subcommands.
+#[derive(Debug, Subcommand)]
+pub enum HandoverAction {
+    /// Verify a received bundle and append a receipt entry (with the result) to the receiver's log.
+    Receive {
+        /// The bundle received.
+        archive: PathBuf,
+        /// 接收单位/接收人, e.g. "档案室/李四".
+        #[arg(long, value_name = "UNIT/PERSON")]
+        by: Party,
+        /// The receiver's handover log and the time to record.
+        #[command(flatten)]
+        log: LogLocation,
+        /// human: the verification report and the receipt; json: both as one object.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
 }

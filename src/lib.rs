@@ -3,13 +3,18 @@
 //! Modules follow the data: `record` (load YAML with positions) → `validate`
 //! (schemas, formats, references, fonts) → `render` (tera → typst markup) →
 //! `typeset` (typst → PDF) → `checksum`; `build` runs the stages in order.
+//! `bundle` packs a build's output into a BagIt zip and logs the handover
+//! (`handover`); `verify` checks such a zip in place; `bagit` holds the formats.
 //! `money`, `ident`, `cndate` and `number` are pure domain logic.
 
+pub mod bagit;
 pub mod build;
+pub mod bundle;
 pub mod checksum;
 pub mod cli;
 pub mod cndate;
 pub mod diagnostic;
+pub mod handover;
 pub mod ident;
 pub mod money;
 pub mod number;
@@ -21,4 +26,5 @@ pub mod render;
 pub mod synth;
 pub mod typeset;
 pub mod validate;
+pub mod verify;
 pub mod workspace;

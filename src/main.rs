@@ -9,9 +9,12 @@ use std::time::Duration;
 
 use clap::Parser as _;
 use pactum::build::{BuildOptions, Mode, build, default_register};
+use pactum::bundle::{BundleOptions, bundle};
 use pactum::cli::{
-    BuildArgs, Cli, Command, ExportFormat, Format, RegisterAction, RegisterArgs, RegisterLocation,
+    BuildArgs, BundleArgs, Cli, Command, ExportFormat, Format, HandoverAction, HandoverArgs,
+    LogLocation, RegisterAction, RegisterArgs, RegisterLocation, VerifyArgs,
 };
+use pactum::handover;
 use pactum::progress::{Progress, Reporter, Silent};
 use pactum::register::{self, Register};
 use pactum::{numbering, workspace};
@@ -38,6 +41,177 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Bundle(args) => run_bundle(&args),
+        Command::Verify(args) => run_verify(&args),
+        Command::Handover(args) => run_handover(&args),
+    }
+}
+
+/// The workspace root and the handover log for `loc` (the log defaults to the workspace's).
+fn log_location(
+    loc: &LogLocation,
+) -> Result<(Option<std::path::PathBuf>, std::path::PathBuf), String> {
+    let root = workspace::locate(Path::new("."), loc.workspace.as_deref());
+    match (&loc.log, root) {
+        (Some(log), root) => Ok((root.ok(), log.clone())),
+        (None, Ok(root)) => Ok((
+            Some(root.clone()),
+            root.join(".pactum").join("handover.jsonl"),
+        )),
+        (None, Err(e)) => Err(format!("{e}; or pass --log FILE")),
+    }
+}
+
+fn print_json(value: &impl serde::Serialize) -> bool {
+    match serde_json::to_string_pretty(value) {
+        Ok(s) => {
+            println!("{s}");
+            true
+        }
+        Err(e) => {
+            eprintln!("error: failed to write JSON ({e})");
+            false
+        }
+    }
+}
+
+fn run_bundle(args: &BundleArgs) -> ExitCode {
+    let fail = |e: &dyn std::fmt::Display, code: u8| {
+        eprintln!("error: {e}");
+        ExitCode::from(code)
+    };
+    let (root, log) = match log_location(&args.log) {
+        Ok(l) => l,
+        Err(e) => return fail(&e, 2),
+    };
+    let Some(root) = root else {
+        return fail(
+            &"no workspace found (the 移交清单 template lives in <workspace>/templates/_handover); pass --workspace DIR",
+            2,
+        );
+    };
+    let opts = match BundleOptions::new(
+        &args.out_dir,
+        &args.archive,
+        args.from.clone(),
+        args.to.clone(),
+        args.purpose.as_deref(),
+        log,
+        root.join("templates"),
+        args.log.source_date_epoch,
+    ) {
+        Ok(o) => o,
+        Err(e) => return fail(&e, e.exit_code()),
+    };
+    match bundle(&opts) {
+        Ok(b) => {
+            if args.format == Format::Json {
+                if !print_json(&b) {
+                    return ExitCode::from(2);
+                }
+            } else {
+                eprintln!(
+                    "bundled {} document(s), {} payload file(s), {} byte(s) into {} (bag {}); handover entry {} ({} → {}) appended to {}",
+                    b.documents,
+                    b.payload_files,
+                    b.payload_bytes,
+                    b.archive.display(),
+                    b.bag,
+                    b.entry.seq,
+                    opts.from,
+                    opts.to,
+                    b.log.display()
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e, e.exit_code()),
+    }
+}
+
+fn run_verify(args: &VerifyArgs) -> ExitCode {
+    let report = match pactum::verify::verify(&args.archive) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match args.format {
+        Format::Json => {
+            if !print_json(&report) {
+                return ExitCode::from(2);
+            }
+        }
+        Format::Human => print!("{}", report.to_human()),
+    }
+    if report.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn run_handover(args: &HandoverArgs) -> ExitCode {
+    let HandoverAction::Receive {
+        archive,
+        by,
+        log,
+        format,
+    } = &args.action;
+    let fail = |e: &dyn std::fmt::Display, code: u8| {
+        eprintln!("error: {e}");
+        ExitCode::from(code)
+    };
+    let (_, log_path) = match log_location(log) {
+        Ok(l) => l,
+        Err(e) => return fail(&e, 2),
+    };
+    let Some(time) = handover::record_time(log.source_date_epoch) else {
+        return fail(&"SOURCE_DATE_EPOCH is out of range", 2);
+    };
+    let received = match handover::receive(archive, by, &log_path, &handover::format_time(time)) {
+        Ok(r) => r,
+        Err(e) => {
+            let code = match &e {
+                handover::ReceiveError::Log(handover::LogError::Broken { .. }) => 1,
+                _ => 2,
+            };
+            return fail(&e, code);
+        }
+    };
+    match format {
+        Format::Json => {
+            if !print_json(&received) {
+                return ExitCode::from(2);
+            }
+        }
+        Format::Human => {
+            print!("{}", received.report.to_human());
+            if let Some(h) = &received.report.handover
+                && &h.to != by
+            {
+                eprintln!(
+                    "note: the bundle was addressed to {}, received by {by}",
+                    h.to
+                );
+            }
+            eprintln!(
+                "receipt entry {} ({}) appended to {}",
+                received.receipt.seq,
+                if received.report.ok() {
+                    "verified"
+                } else {
+                    "defective"
+                },
+                received.log.display()
+            );
+        }
+    }
+    if received.report.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
 }
 

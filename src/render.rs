@@ -107,6 +107,16 @@ impl Renderer {
         Ok(Renderer { tera })
     }
 
+    /// Renders any template under `templates/` (e.g. `_handover/main.typ.tera`)
+    /// with the top-level keys of `data` as its variables, escaped like every other value.
+    pub fn render_value(&self, name: &str, data: &Value) -> Result<String, TemplateError> {
+        let ctx =
+            Context::from_value(data.clone()).map_err(|e| TemplateError { message: chain(&e) })?;
+        self.tera
+            .render(name, &ctx)
+            .map_err(|e| TemplateError { message: chain(&e) })
+    }
+
     /// Renders `template`'s main.typ.tera for one document.
     pub fn render(
         &self,
