@@ -10,6 +10,7 @@ pub mod checksum;
 pub mod cli;
 pub mod cndate;
 pub mod diagnostic;
+pub mod lint;
 pub mod ident;
 pub mod money;
 pub mod number;
