@@ -118,6 +118,7 @@ pub struct Checked {
 }
 
 /// One page rendered to pixels (RGBA, opaque: pages have a white background).
+#[derive(Clone)]
 pub struct Raster(tiny_skia::Pixmap);
 
 impl Raster {
@@ -200,8 +201,9 @@ impl Typesetter {
 
     /// Typesets one document and extracts its text: every text run of every
     /// page, lines ordered top to bottom and runs left to right, runs on one
-    /// line joined (with a space where the layout leaves a gap), pages
-    /// introduced by a `=== page N ===` line. The text is made from the
+    /// line joined (with a space where the layout leaves a gap), rotated text
+    /// (the draft watermark) after the page's lines, pages introduced by a
+    /// `=== page N ===` line. The text is made from the
     /// laid-out document, so it is exactly what the PDF shows, in a stable order.
     pub fn check(&self, job: &Job) -> Result<Checked, Vec<TypstProblem>> {
         self.compile(job, |world, doc, warnings| {
@@ -352,6 +354,8 @@ struct Run {
     width: f64,
     size: f64,
     text: String,
+    /// Rotated or skewed (a watermark): not part of any line.
+    turned: bool,
 }
 
 /// The text of a laid-out document, page by page (see [`Typesetter::check`]).
@@ -361,7 +365,9 @@ fn document_text(doc: &PagedDocument) -> String {
         out.push_str(&format!("=== page {} ===\n", i + 1));
         let mut runs = Vec::new();
         collect_runs(&page.frame, Transform::identity(), &mut runs);
-        for line in lines(runs) {
+        // Turned text (the draft watermark) would land inside some line: put it last.
+        let (turned, flat): (Vec<Run>, Vec<Run>) = runs.into_iter().partition(|r| r.turned);
+        for line in lines(flat).into_iter().chain(lines(turned)) {
             out.push_str(&line);
             out.push('\n');
         }
@@ -387,6 +393,7 @@ fn collect_runs(frame: &Frame, ts: Transform, runs: &mut Vec<Run>) {
                     width: (end.x - at.x).to_pt().abs(),
                     size: text.size.to_pt(),
                     text: text.text.to_string(),
+                    turned: !ts.kx.is_zero() || !ts.ky.is_zero(),
                 });
             }
             _ => {}
