@@ -280,6 +280,8 @@ struct Tree {
     renderer: Option<Renderer>,
     plans: BTreeMap<String, Plan>,
     ts: Typesetter,
+    /// Per template: SHA-256 of the files it can read (see `template_inputs`).
+    template_inputs: BTreeMap<String, String>,
 }
 
 impl Tree {
@@ -287,10 +289,11 @@ impl Tree {
     fn load(records: &Path, workspace: Option<&Path>, with_lint: bool) -> Result<Tree, BuildError> {
         let mut project = Project::load(records, workspace)?;
         let buildable = project.validate();
+        let found = lint::lint(&project.workspace);
         if with_lint {
-            let found = lint::lint(&project.workspace);
-            project.diagnostics.extend(found);
+            project.diagnostics.extend(found.diagnostics);
         }
+        let template_inputs = template_inputs(&project, &found.partials)?;
         let renderer = project.renderer();
         let hashes = project
             .workspace
@@ -312,13 +315,14 @@ impl Tree {
             renderer,
             plans,
             ts,
+            template_inputs,
         })
     }
 
-    /// SHA-256 of everything a document is made from: template files, the
-    /// records it prints and its (draft) number. Not the pactum version: a
-    /// document whose inputs are unchanged but whose bytes differ was changed
-    /// by pactum or typst, and `check` says so.
+    /// SHA-256 of everything a document is made from: the template files it
+    /// can read, the records it prints and its (draft) number. Not the pactum
+    /// version: a document whose inputs are unchanged but whose bytes differ
+    /// was changed by pactum or typst, and `check` says so.
     fn inputs(&self, id: &str) -> String {
         let plan = &self.plans[id];
         let template = self
@@ -326,10 +330,14 @@ impl Tree {
             .record(id)
             .and_then(|r| r.str_at("/template"))
             .unwrap_or_default();
+        let files = self
+            .template_inputs
+            .get(template)
+            .map_or("", String::as_str);
         sha256_hex(
             format!(
-                "pactum-inputs-v1\0{template}\0{}\0{}\0{}",
-                plan.template_sha256, plan.content_sha256, plan.number
+                "pactum-inputs-v1\0{template}\0{files}\0{}\0{}",
+                plan.content_sha256, plan.number
             )
             .as_bytes(),
         )
@@ -411,6 +419,61 @@ impl Tree {
             .map(|r| r.id.clone())
             .collect()
     }
+}
+
+/// Per template, SHA-256 over the files its documents can depend on: its own
+/// folder, the shared typst library `_lib/`, and the partials it includes.
+/// Narrower than the register's template hash (which covers all of
+/// `clauses/`), so a change to one clause re-typesets only the documents
+/// whose templates include it.
+fn template_inputs(
+    project: &Project,
+    partials: &BTreeMap<String, BTreeSet<String>>,
+) -> Result<BTreeMap<String, String>, BuildError> {
+    let root = project.workspace.templates_dir();
+    let mut lib = Vec::new();
+    collect(&root, &root.join("_lib"), &mut lib)?;
+    let mut out = BTreeMap::new();
+    for (name, t) in &project.workspace.templates {
+        let mut files = lib.clone();
+        collect(&root, &t.dir, &mut files)?;
+        for p in partials.get(name).into_iter().flatten() {
+            let path = root.join(p);
+            if let Ok(bytes) = std::fs::read(&path) {
+                files.push((p.clone(), bytes));
+            }
+        }
+        files.sort();
+        files.dedup();
+        let mut all = Vec::new();
+        for (rel, bytes) in &files {
+            all.extend_from_slice(rel.as_bytes());
+            all.push(0);
+            all.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+            all.extend_from_slice(bytes);
+        }
+        out.insert(name.clone(), sha256_hex(&all));
+    }
+    Ok(out)
+}
+
+fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) -> Result<(), BuildError> {
+    if !dir.is_dir() {
+        return Ok(());
+    }
+    for e in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let e = e.map_err(|e| BuildError::Io {
+            action: "read",
+            path: dir.to_path_buf(),
+            source: std::io::Error::other(e),
+        })?;
+        if e.file_type().is_file() {
+            let rel = e.path().strip_prefix(root).unwrap_or(e.path());
+            let bytes = std::fs::read(e.path()).map_err(io("read", e.path()))?;
+            out.push((rel.to_string_lossy().replace('\\', "/"), bytes));
+        }
+    }
+    Ok(())
 }
 
 /// The input-hash cache: one JSON file per (inputs, pactum binary).

@@ -56,9 +56,16 @@ const SHARED_FOLDERS: &[&str] = &["_lib", "clauses", "fonts"];
 /// Deepest include nesting followed (deeper is an include cycle).
 const MAX_INCLUDE_DEPTH: usize = 16;
 
-/// Lints every template of the workspace. Problems in templates are errors,
-/// schema fields nothing prints are warnings.
-pub fn lint(ws: &Workspace) -> Vec<Diagnostic> {
+/// What the lint found.
+pub struct Lint {
+    /// Problems in templates (errors) and schema fields nothing prints (warnings).
+    pub diagnostics: Vec<Diagnostic>,
+    /// Per template: the `.tera` files it includes, directly or not (paths under `templates/`).
+    pub partials: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// Lints every template of the workspace.
+pub fn lint(ws: &Workspace) -> Lint {
     let mut linter = Linter::new(ws);
     linter.template_folders();
     let names: Vec<String> = ws.templates.keys().cloned().collect();
@@ -69,7 +76,11 @@ pub fn lint(ws: &Workspace) -> Vec<Diagnostic> {
     linter.unreached_partials();
     linter.check_reads();
     linter.unused_fields();
-    linter.finish()
+    let partials = std::mem::take(&mut linter.reached_by);
+    Lint {
+        diagnostics: linter.finish(),
+        partials,
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -879,6 +890,8 @@ struct Linter<'w> {
     diagnostics: Vec<Diagnostic>,
     /// `.tera` files reached from some template.
     reached: BTreeSet<String>,
+    /// `.tera` files reached, per template.
+    reached_by: BTreeMap<String, BTreeSet<String>>,
     /// Schema file → normalized paths read through it.
     used: BTreeMap<String, BTreeSet<Vec<Seg>>>,
 }
@@ -895,6 +908,7 @@ impl<'w> Linter<'w> {
             findings: BTreeSet::new(),
             diagnostics: Vec::new(),
             reached: BTreeSet::new(),
+            reached_by: BTreeMap::new(),
             used: BTreeMap::new(),
         };
         let mut names: Vec<String> = ws.templates.values().map(|t| t.schema.clone()).collect();
@@ -1206,6 +1220,10 @@ impl<'w> Linter<'w> {
                     else {
                         continue;
                     };
+                    self.reached_by
+                        .entry(template.to_owned())
+                        .or_default()
+                        .insert(name.clone());
                     if word == "include" {
                         if depth >= MAX_INCLUDE_DEPTH {
                             self.find(
@@ -2174,10 +2192,17 @@ mod workspace_tests {
     fn shipped_templates_have_no_lint_errors() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let (ws, _) = crate::workspace::load(root).unwrap();
-        let diags = lint(&ws);
+        let diags = lint(&ws).diagnostics;
         for d in &diags {
             eprint!("{}", d.to_human(false));
         }
         assert!(!diags.iter().any(Diagnostic::is_error));
+        let partials = lint(&ws).partials;
+        assert!(partials["msa-en"].contains("clauses/en/liability.typ.tera"));
+        assert!(
+            !partials["msa-en"]
+                .iter()
+                .any(|p| p.starts_with("clauses/zh/"))
+        );
     }
 }
