@@ -100,12 +100,21 @@ pub struct Workspace {
 impl Workspace {
     /// `root/templates`.
     pub fn templates_dir(&self) -> PathBuf {
-        self.root.join("templates")
+        self.join("templates")
     }
 
     /// `root/schemas`.
     pub fn schemas_dir(&self) -> PathBuf {
-        self.root.join("schemas")
+        self.join("schemas")
+    }
+
+    /// `root/name`, without a leading `./` when the workspace is the current folder.
+    fn join(&self, name: &str) -> PathBuf {
+        if self.root == Path::new(".") {
+            PathBuf::from(name)
+        } else {
+            self.root.join(name)
+        }
     }
 
     /// SHA-256 per template over every file it can use: its own folder, the
@@ -173,7 +182,7 @@ pub fn locate(start: &Path, given: Option<&Path>) -> Result<PathBuf, WorkspaceEr
     while let Some(dir) = cur {
         if is_ws(dir) {
             return Ok(match rel {
-                Some(r) if is_ws(&r) => r,
+                Some(r) if is_ws(&r) => normalize(&r),
                 _ => dir.to_path_buf(),
             });
         }
@@ -181,6 +190,31 @@ pub fn locate(start: &Path, given: Option<&Path>) -> Result<PathBuf, WorkspaceEr
         rel = rel.map(|r| r.join(".."));
     }
     Err(WorkspaceError::NotFound(start.to_path_buf()))
+}
+
+/// `samples/..` → `.`, `a/b/../..` → `.`: the relative workspace path without
+/// `..` steps back into folders it came from, so diagnostics and CI
+/// annotations show `templates/x/main.typ.tera`, not `samples/../templates/…`.
+/// Lexical, but only ever applied to a path built as `start/..(/..)*` that was
+/// just checked to be the workspace.
+fn normalize(p: &Path) -> PathBuf {
+    let mut out: Vec<std::path::Component> = Vec::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir
+                if matches!(out.last(), Some(std::path::Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    if out.is_empty() {
+        PathBuf::from(".")
+    } else {
+        out.iter().collect()
+    }
 }
 
 /// Reads every `templates/<name>/template.toml`; problems in them are diagnostics.
