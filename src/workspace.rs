@@ -108,13 +108,8 @@ impl Workspace {
         self.join("schemas")
     }
 
-    /// `root/name`, without a leading `./` when the workspace is the current folder.
     fn join(&self, name: &str) -> PathBuf {
-        if self.root == Path::new(".") {
-            PathBuf::from(name)
-        } else {
-            self.root.join(name)
-        }
+        sub(&self.root, name)
     }
 
     /// SHA-256 per template over every file it can use: its own folder, the
@@ -192,6 +187,17 @@ pub fn locate(start: &Path, given: Option<&Path>) -> Result<PathBuf, WorkspaceEr
     Err(WorkspaceError::NotFound(start.to_path_buf()))
 }
 
+/// `root/name`, without a leading `./` when the workspace is the current
+/// folder. Every path into the workspace is made with it, so template folders
+/// and `templates_dir()` always share their prefix (hashes use paths relative to it).
+fn sub(root: &Path, name: &str) -> PathBuf {
+    if root == Path::new(".") {
+        PathBuf::from(name)
+    } else {
+        root.join(name)
+    }
+}
+
 /// `samples/..` → `.`, `a/b/../..` → `.`: the relative workspace path without
 /// `..` steps back into folders it came from, so diagnostics and CI
 /// annotations show `templates/x/main.typ.tera`, not `samples/../templates/…`.
@@ -219,7 +225,7 @@ fn normalize(p: &Path) -> PathBuf {
 
 /// Reads every `templates/<name>/template.toml`; problems in them are diagnostics.
 pub fn load(root: &Path) -> Result<(Workspace, Vec<Diagnostic>), WorkspaceError> {
-    let tdir = root.join("templates");
+    let tdir = sub(root, "templates");
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| WorkspaceError::Io { path, source }
@@ -281,7 +287,7 @@ pub fn load(root: &Path) -> Result<(Workspace, Vec<Diagnostic>), WorkspaceError>
             );
             continue;
         }
-        if !root.join("schemas").join(&meta.schema).is_file() {
+        if !sub(root, "schemas").join(&meta.schema).is_file() {
             let offset = text.find("schema").map(|s| s..s + 1);
             diags.push(
                 Diagnostic::error(

@@ -62,6 +62,25 @@ fn the_committed_lock_matches_the_samples() {
     );
 }
 
+/// Regression: input hashes once included the template folder's path when the
+/// workspace was the current folder, so they changed with the working directory.
+#[test]
+fn input_hashes_do_not_depend_on_how_the_records_folder_is_named() {
+    let abs = repo().join("samples");
+    for (dir, records) in [
+        (repo(), "samples".to_owned()),
+        (repo().join("samples"), ".".to_owned()),
+        (std::env::temp_dir(), abs.to_str().unwrap().to_owned()),
+    ] {
+        let run = pactum_in(&dir, &["check", &records, "--format", "json"]);
+        assert_eq!(run.code, 0, "{records}: {}", run.stderr);
+        let v = json(&run);
+        for d in v["documents"].as_array().unwrap() {
+            assert_eq!(d["inputs_changed"], false, "{records}: {}", d["id"]);
+        }
+    }
+}
+
 #[test]
 fn one_word_in_a_clause_fails_check_names_exactly_its_documents_and_update_accepts_it() {
     let ws = workspace_copy();
