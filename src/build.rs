@@ -151,6 +151,40 @@ struct Typeset {
 /// A contract's typeset result, or the diagnostics that stopped it.
 type Produced = Result<Typeset, Vec<Diagnostic>>;
 
+/// One contract after the render stage: what the typeset stage needs.
+pub struct Rendered {
+    /// Record id (also the PDF's document id).
+    pub id: String,
+    /// Template name.
+    pub template: String,
+    /// The typst markup tera produced.
+    pub markup: String,
+    /// The signing date: `today()` and the PDF timestamp.
+    pub date: chrono::NaiveDate,
+}
+
+impl Rendered {
+    /// The typeset job for this document.
+    pub fn job<'a>(&'a self, emit: Option<&'a Path>) -> typeset::Job<'a> {
+        typeset::Job {
+            template: &self.template,
+            markup: self.markup.clone(),
+            date: self.date,
+            ident: &self.id,
+            emit,
+        }
+    }
+}
+
+/// The thread pool that typesets documents: typst recurses deeply on long
+/// documents, so workers get the stack the main thread has.
+pub fn worker_pool() -> std::io::Result<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .stack_size(TYPESET_STACK)
+        .build()
+        .map_err(std::io::Error::other)
+}
+
 /// One run's workspace and records, with the stages as methods.
 pub struct Project {
     /// The located workspace.
@@ -229,17 +263,30 @@ impl Project {
         })
     }
 
-    /// Renders and typesets one contract into the staging folder.
-    fn produce(
+    /// Loads every template for rendering; a template that tera cannot parse
+    /// is a diagnostic (`T405`) and there is no renderer.
+    pub fn renderer(&mut self) -> Option<Renderer> {
+        let templates_dir = self.workspace.templates_dir();
+        match Renderer::new(&templates_dir) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                self.diagnostics.push(
+                    Diagnostic::error("T405", format!("templates cannot be loaded: {}", e.message))
+                        .in_file(&templates_dir),
+                );
+                None
+            }
+        }
+    }
+
+    /// The render stage for one contract: its template, parties, parent and
+    /// plan → typst markup, with the date the typeset stage needs.
+    pub fn render(
         &self,
         renderer: &Renderer,
-        ts: &Typesetter,
-        staging: &Staging,
         id: &str,
         plan: &Plan,
-        emit_typst: Option<&Path>,
-    ) -> Produced {
-        let emit_dir = emit_typst.map(|d| d.join(id));
+    ) -> Result<Rendered, Vec<Diagnostic>> {
         let r = self.record(id).ok_or_else(Vec::new)?;
         let fail = |msg: String| vec![r.diag("", Diagnostic::error("T408", msg))];
         let tname = r.str_at("/template").unwrap_or_default();
@@ -296,16 +343,30 @@ impl Project {
         })?;
         let date = parse_iso_date(r.str_at("/signing_date").unwrap_or_default())
             .ok_or_else(|| fail("signing_date is missing or invalid".into()))?;
-        let job = typeset::Job {
-            template: &template.name,
+        Ok(Rendered {
+            id: id.to_owned(),
+            template: template.name.clone(),
             markup,
             date,
-            ident: &r.id,
-            emit: emit_dir.as_deref(),
-        };
+        })
+    }
+
+    /// Renders and typesets one contract into the staging folder.
+    fn produce(
+        &self,
+        renderer: &Renderer,
+        ts: &Typesetter,
+        staging: &Staging,
+        id: &str,
+        plan: &Plan,
+        emit_typst: Option<&Path>,
+    ) -> Produced {
+        let rendered = self.render(renderer, id, plan)?;
+        let emit_dir = emit_typst.map(|d| d.join(id));
         let pdf = ts
-            .pdf(&job)
-            .map_err(|problems| self.typst_diagnostics(r, tname, problems))?;
+            .pdf(&rendered.job(emit_dir.as_deref()))
+            .map_err(|problems| self.typst_diagnostics(id, problems))?;
+        let r = self.record(id).ok_or_else(Vec::new)?;
         staging
             .write(&format!("{id}.pdf"), &pdf.bytes)
             .map_err(|e| vec![r.diag("", Diagnostic::error("T409", e.to_string()))])?;
@@ -315,18 +376,35 @@ impl Project {
         })
     }
 
-    fn typst_diagnostics(
+    /// typst's errors for one contract as diagnostics (`T407`), located in the
+    /// template file they come from, or in the record when they come from
+    /// generated markup.
+    pub fn typst_diagnostics(
         &self,
-        r: &Record,
-        tname: &str,
+        id: &str,
         problems: Vec<typeset::TypstProblem>,
     ) -> Vec<Diagnostic> {
+        self.typst_diagnostics_as(id, "T407", "typst", problems)
+    }
+
+    /// typst problems as error diagnostics with `code`, messages prefixed with `what`.
+    pub(crate) fn typst_diagnostics_as(
+        &self,
+        id: &str,
+        code: &'static str,
+        what: &str,
+        problems: Vec<typeset::TypstProblem>,
+    ) -> Vec<Diagnostic> {
+        let Some(r) = self.record(id) else {
+            return Vec::new();
+        };
+        let tname = r.str_at("/template").unwrap_or_default();
         let templates = self.workspace.templates_dir();
         problems
             .into_iter()
             .map(|p| {
                 let mut d =
-                    Diagnostic::error("T407", format!("typst: {}", p.message)).record(&r.id);
+                    Diagnostic::error(code, format!("{what}: {}", p.message)).record(&r.id);
                 match (&p.file, p.line_col) {
                     (Some(f), Some((line, column))) => {
                         let path = templates.join(f);
@@ -368,16 +446,7 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
     let mut buildable = project.validate();
     progress.finish();
     let templates_dir = project.workspace.templates_dir();
-    let renderer = match Renderer::new(&templates_dir) {
-        Ok(r) => Some(r),
-        Err(e) => {
-            project.diagnostics.push(
-                Diagnostic::error("T405", format!("templates cannot be loaded: {}", e.message))
-                    .in_file(&templates_dir),
-            );
-            None
-        }
-    };
+    let renderer = project.renderer();
     let mut outcome = Outcome::default();
     let Some(renderer) = renderer else {
         outcome.diagnostics = std::mem::take(&mut project.diagnostics);
@@ -400,15 +469,7 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
     std::fs::create_dir_all(&opts.out).map_err(io("create", &opts.out))?;
     let staging = Staging::new(&opts.out)?;
     let ts = Typesetter::new(&templates_dir);
-    // typst recurses deeply on long documents: give workers the stack the main thread has.
-    let pool = rayon::ThreadPoolBuilder::new()
-        .stack_size(TYPESET_STACK)
-        .build()
-        .map_err(|e| BuildError::Io {
-            action: "start worker threads for",
-            path: opts.out.clone(),
-            source: std::io::Error::other(e),
-        })?;
+    let pool = worker_pool().map_err(io("start worker threads for", &opts.out))?;
     let template_hashes = project
         .workspace
         .template_hashes()

@@ -23,6 +23,9 @@ pub struct Cli {
 pub enum Command {
     /// Validate records and typeset one PDF per contract, plus SHA256SUMS, manifest.json and register.csv.
     Build(BuildArgs),
+    /// The whole pipeline in draft mode without writing documents: validate, lint templates,
+    /// typeset every contract and compare it with the golden lock (for CI).
+    Check(CheckArgs),
     /// Read or change the contract register (合同信息登记).
     Register(RegisterArgs),
     /// Generate N valid synthetic service contracts (and parties) for benchmarks.
@@ -98,6 +101,50 @@ pub struct BuildArgs {
     /// The register to number from.
     #[command(flatten)]
     pub register: RegisterLocation,
+}
+
+/// `pactum check RECORDS`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Folder of YAML records (*.yaml, *.yml; searched recursively).
+    pub records: PathBuf,
+    /// Workspace folder holding templates/ and schemas/ [default: found from RECORDS upwards].
+    #[arg(long)]
+    pub workspace: Option<PathBuf>,
+    /// The golden lock [default: RECORDS/pactum.lock; texts in golden/ beside it].
+    #[arg(long, value_name = "FILE")]
+    pub lock: Option<PathBuf>,
+    /// Rewrite the lock and golden texts from this tree (refused while there are errors).
+    #[arg(long)]
+    pub update: bool,
+    /// Write an HTML review page (before/after page pictures, text diffs) to DIR/index.html.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
+    /// A checkout of the base revision (e.g. from `git worktree add`): the "before" of the report.
+    #[arg(long, value_name = "DIR", requires = "report")]
+    pub baseline: Option<PathBuf>,
+    /// Output format: human (stderr), json, github (workflow commands) or junit (XML), on stdout.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+    pub format: CheckFormat,
+    /// Typeset every document, ignoring the cache in <workspace>/.pactum/check-cache.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Output formats of `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// Diagnostics with snippets, diffs and a summary, on stderr.
+    Human,
+    /// One JSON object on stdout.
+    Json,
+    /// GitHub Actions workflow commands (`::error file=…,line=…::…`) on stdout.
+    Github,
+    /// JUnit XML on stdout.
+    Junit,
 }
 
 /// `pactum register …`.

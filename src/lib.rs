@@ -2,20 +2,26 @@
 //!
 //! Modules follow the data: `record` (load YAML with positions) → `validate`
 //! (schemas, formats, references, fonts) → `render` (tera → typst markup) →
-//! `typeset` (typst → PDF) → `checksum`; `build` runs the stages in order.
-//! `bundle` packs a build's output into a BagIt zip and logs the handover
-//! (`handover`); `verify` checks such a zip in place; `bagit` holds the formats.
+//! `typeset` (typst → PDF) → `checksum`; `build` runs the stages in order,
+//! `check` runs them without writing documents and adds `lint` (templates
+//! against schemas), the golden lock, `report` (review page) and `annotate`
+//! (human, JSON, GitHub and JUnit output). `bundle` packs a build's output
+//! into a BagIt zip and logs the handover (`handover`); `verify` checks such a
+//! zip in place; `bagit` holds the formats.
 //! `money`, `ident`, `cndate` and `number` are pure domain logic.
 
+pub mod annotate;
 pub mod bagit;
 pub mod build;
 pub mod bundle;
+pub mod check;
 pub mod checksum;
 pub mod cli;
 pub mod cndate;
 pub mod diagnostic;
 pub mod handover;
 pub mod ident;
+pub mod lint;
 pub mod money;
 pub mod number;
 pub mod numbering;
@@ -23,6 +29,7 @@ pub mod progress;
 pub mod record;
 pub mod register;
 pub mod render;
+pub mod report;
 pub mod synth;
 pub mod typeset;
 pub mod validate;

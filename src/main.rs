@@ -10,19 +10,22 @@ use std::time::Duration;
 use clap::Parser as _;
 use pactum::build::{BuildOptions, Mode, build, default_register};
 use pactum::bundle::{BundleOptions, bundle};
+use pactum::check::{CheckOptions, check};
 use pactum::cli::{
-    BuildArgs, BundleArgs, Cli, Command, ExportFormat, Format, HandoverAction, HandoverArgs,
-    LogLocation, RegisterAction, RegisterArgs, RegisterLocation, VerifyArgs,
+    BuildArgs, BundleArgs, CheckArgs, CheckFormat, Cli, Command, ExportFormat, Format,
+    HandoverAction, HandoverArgs, LogLocation, RegisterAction, RegisterArgs, RegisterLocation,
+    VerifyArgs,
 };
 use pactum::handover;
 use pactum::progress::{Progress, Reporter, Silent};
 use pactum::register::{self, Register};
-use pactum::{numbering, workspace};
+use pactum::{annotate, numbering, workspace};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Build(args) => run_build(&args),
+        Command::Check(args) => run_check(&args),
         Command::Synth(args) => match pactum::synth::generate(&args.samples, &args.out, args.count)
         {
             Ok(n) => {
@@ -293,6 +296,52 @@ fn run_build(args: &BuildArgs) -> ExitCode {
         }
     }
     if outcome.has_errors() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn run_check(args: &CheckArgs) -> ExitCode {
+    let opts = CheckOptions {
+        records: args.records.clone(),
+        workspace: args.workspace.clone(),
+        lock: args.lock.clone(),
+        update: args.update,
+        report: args.report.clone(),
+        baseline: args.baseline.clone(),
+        cache: !args.no_cache,
+    };
+    let reporter = Reporter::stderr();
+    let progress: &dyn Progress = if args.quiet || args.format != CheckFormat::Human {
+        &Silent
+    } else {
+        &reporter
+    };
+    let outcome = match check(&opts, progress) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let records = args.records.display().to_string();
+    match args.format {
+        CheckFormat::Human => {
+            let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            eprint!("{}", annotate::human(&outcome, color, &records));
+        }
+        CheckFormat::Json => match annotate::json(&outcome) {
+            Ok(s) => println!("{s}"),
+            Err(e) => {
+                eprintln!("error: failed to write JSON ({e})");
+                return ExitCode::from(2);
+            }
+        },
+        CheckFormat::Github => print!("{}", annotate::github(&outcome)),
+        CheckFormat::Junit => print!("{}", annotate::junit(&outcome)),
+    }
+    if outcome.failed() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

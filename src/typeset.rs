@@ -5,6 +5,8 @@
 //! main source comes from the render stage, other files only from the
 //! workspace's `templates/` folder, `today()` from the record. Output is
 //! PDF/A-2b with a fixed timestamp, so the same input gives the same bytes.
+//! For `check` it also extracts a document's text (from typst's laid-out
+//! pages, not from the PDF) and rasterises pages for the review report.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -14,6 +16,7 @@ use std::sync::{Mutex, OnceLock};
 use chrono::{Datelike, NaiveDate};
 use typst::diag::{FileError, FileResult, Severity, SourceDiagnostic};
 use typst::foundations::{Bytes, Datetime, Duration, Smart};
+use typst::layout::{Frame, FrameItem, Point, Transform};
 use typst::syntax::{FileId, RootedPath, Source, VirtualPath, VirtualRoot};
 use typst::text::{Font, FontBook};
 use typst::utils::LazyHash;
@@ -84,12 +87,65 @@ pub struct TypstProblem {
     pub hints: Vec<String>,
 }
 
+impl TypstProblem {
+    fn unlocated(message: String) -> Self {
+        TypstProblem {
+            file: None,
+            line_col: None,
+            line_text: None,
+            message,
+            hints: vec![],
+        }
+    }
+}
+
 /// A typeset document.
 pub struct Pdf {
     /// The PDF file.
     pub bytes: Vec<u8>,
     /// How many pages it has.
     pub pages: usize,
+    /// typst's warnings, located like errors (`build` ignores them, `check` fails on them).
+    pub warnings: Vec<TypstProblem>,
+}
+
+/// A typeset document with its text, for `check`.
+pub struct Checked {
+    /// The PDF and typst's warnings.
+    pub pdf: Pdf,
+    /// The text of every page in reading order (see [`Typesetter::check`]).
+    pub text: String,
+}
+
+/// One page rendered to pixels (RGBA, opaque: pages have a white background).
+#[derive(Clone)]
+pub struct Raster(tiny_skia::Pixmap);
+
+impl Raster {
+    /// Width in pixels.
+    pub fn width(&self) -> u32 {
+        self.0.width()
+    }
+
+    /// Height in pixels.
+    pub fn height(&self) -> u32 {
+        self.0.height()
+    }
+
+    /// The pixels, 4 bytes (R, G, B, A) each, row by row.
+    pub fn rgba(&self) -> &[u8] {
+        self.0.data()
+    }
+
+    /// The pixels, to draw on (e.g. highlight changed regions).
+    pub fn rgba_mut(&mut self) -> &mut [u8] {
+        self.0.data_mut()
+    }
+
+    /// The page as a PNG file.
+    pub fn png(&self) -> Result<Vec<u8>, String> {
+        self.0.encode_png().map_err(|e| e.to_string())
+    }
 }
 
 /// One document to typeset.
@@ -146,25 +202,70 @@ impl Typesetter {
 
     /// Typesets one document into PDF/A-2b bytes, or the problems typst found.
     pub fn pdf(&self, job: &Job) -> Result<Pdf, Vec<TypstProblem>> {
+        self.compile(job, |world, doc, warnings| {
+            export_pdf(world, doc, job, warnings)
+        })
+    }
+
+    /// Typesets one document and extracts its text: every text run of every
+    /// page, lines ordered top to bottom and runs left to right, runs on one
+    /// line joined (with a space where the layout leaves a gap), rotated text
+    /// (the draft watermark) after the page's lines, pages introduced by a
+    /// `=== page N ===` line. The text is made from the
+    /// laid-out document, so it is exactly what the PDF shows, in a stable order.
+    pub fn check(&self, job: &Job) -> Result<Checked, Vec<TypstProblem>> {
+        self.compile(job, |world, doc, warnings| {
+            let text = document_text(doc);
+            export_pdf(world, doc, job, warnings).map(|pdf| Checked { pdf, text })
+        })
+    }
+
+    /// Typesets one document and renders every page at `pixels_per_pt`
+    /// (1.0 = 72 dpi) with typst-render.
+    pub fn rasterize(
+        &self,
+        job: &Job,
+        pixels_per_pt: f32,
+    ) -> Result<Vec<Raster>, Vec<TypstProblem>> {
+        self.compile(job, |_, doc, _| {
+            let options = typst_render::RenderOptions {
+                pixel_per_pt: f64::from(pixels_per_pt).into(),
+                render_bleed: false,
+            };
+            Ok(doc
+                .pages()
+                .iter()
+                .map(|page| Raster(typst_render::render(page, &options)))
+                .collect())
+        })
+    }
+
+    /// Compiles `job` in its own `World` and hands the laid-out document and
+    /// typst's warnings to `then`.
+    fn compile<R>(
+        &self,
+        job: &Job,
+        then: impl FnOnce(&DocWorld, &PagedDocument, Vec<TypstProblem>) -> Result<R, Vec<TypstProblem>>,
+    ) -> Result<R, Vec<TypstProblem>> {
         let started = std::time::Instant::now();
-        let result = self.pdf_inner(job);
+        let result = self.compile_untimed(job, then);
         self.busy_nanos
             .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
         result
     }
 
-    fn pdf_inner(&self, job: &Job) -> Result<Pdf, Vec<TypstProblem>> {
+    fn compile_untimed<R>(
+        &self,
+        job: &Job,
+        then: impl FnOnce(&DocWorld, &PagedDocument, Vec<TypstProblem>) -> Result<R, Vec<TypstProblem>>,
+    ) -> Result<R, Vec<TypstProblem>> {
         let main_path = format!("/{}/main.typ", job.template);
         let main_id = VirtualPath::new(&main_path)
             .map(|vp| RootedPath::new(VirtualRoot::Project, vp).intern())
             .map_err(|e| {
-                vec![TypstProblem {
-                    file: None,
-                    line_col: None,
-                    line_text: None,
-                    message: format!("invalid template name ({e:?})"),
-                    hints: vec![],
-                }]
+                vec![TypstProblem::unlocated(format!(
+                    "invalid template name ({e:?})"
+                ))]
             })?;
         let today = Datetime::from_ymd(
             job.date.year(),
@@ -183,41 +284,15 @@ impl Typesetter {
         }
         if let Some(dir) = job.emit {
             world.emit(dir).map_err(|e| {
-                vec![TypstProblem {
-                    file: None,
-                    line_col: None,
-                    line_text: None,
-                    message: format!(
-                        "failed to write the typst sources to {} ({e})",
-                        dir.display()
-                    ),
-                    hints: vec![],
-                }]
+                vec![TypstProblem::unlocated(format!(
+                    "failed to write the typst sources to {} ({e})",
+                    dir.display()
+                ))]
             })?;
         }
+        let warnings = world.located(&warned.warnings, Severity::Warning);
         let doc = warned.output.map_err(|errs| world.problems(&errs))?;
-        let timestamp = today.map(Timestamp::new_utc);
-        let standards = PdfStandards::new(&[PdfStandard::A_2b]).map_err(|e| {
-            vec![TypstProblem {
-                file: None,
-                line_col: None,
-                line_text: None,
-                message: format!("PDF/A configuration rejected ({e:?})"),
-                hints: vec![],
-            }]
-        })?;
-        let options = PdfOptions {
-            ident: Smart::Custom(job.ident.to_owned()),
-            creator: Smart::Custom(Some("pactum".to_owned())),
-            timestamp,
-            standards,
-            ..PdfOptions::default()
-        };
-        let bytes = typst_pdf::pdf(&doc, &options).map_err(|errs| world.problems(&errs))?;
-        Ok(Pdf {
-            bytes,
-            pages: doc.pages().len(),
-        })
+        then(&world, &doc, warnings)
     }
 
     fn read(&self, id: FileId) -> FileResult<Bytes> {
@@ -262,6 +337,125 @@ impl Typesetter {
             .map(Bytes::new)
             .map_err(|e| FileError::from_io(e, &path))
     }
+}
+
+/// PDF/A-2b export with a timestamp from the job's date.
+fn export_pdf(
+    world: &DocWorld,
+    doc: &PagedDocument,
+    job: &Job,
+    warnings: Vec<TypstProblem>,
+) -> Result<Pdf, Vec<TypstProblem>> {
+    let timestamp = world.today.map(Timestamp::new_utc);
+    let standards = PdfStandards::new(&[PdfStandard::A_2b]).map_err(|e| {
+        vec![TypstProblem::unlocated(format!(
+            "PDF/A configuration rejected ({e:?})"
+        ))]
+    })?;
+    let options = PdfOptions {
+        ident: Smart::Custom(job.ident.to_owned()),
+        creator: Smart::Custom(Some("pactum".to_owned())),
+        timestamp,
+        standards,
+        ..PdfOptions::default()
+    };
+    let bytes = typst_pdf::pdf(doc, &options).map_err(|errs| world.problems(&errs))?;
+    Ok(Pdf {
+        bytes,
+        pages: doc.pages().len(),
+        warnings,
+    })
+}
+
+/// A run of text placed on a page (baseline origin in points).
+struct Run {
+    x: f64,
+    y: f64,
+    width: f64,
+    size: f64,
+    text: String,
+    /// Rotated or skewed (a watermark): not part of any line.
+    turned: bool,
+}
+
+/// The text of a laid-out document, page by page (see [`Typesetter::check`]).
+fn document_text(doc: &PagedDocument) -> String {
+    let mut out = String::new();
+    for (i, page) in doc.pages().iter().enumerate() {
+        out.push_str(&format!("=== page {} ===\n", i + 1));
+        let mut runs = Vec::new();
+        collect_runs(&page.frame, Transform::identity(), &mut runs);
+        // Turned text (the draft watermark) would land inside some line: put it last.
+        let (turned, flat): (Vec<Run>, Vec<Run>) = runs.into_iter().partition(|r| r.turned);
+        for line in lines(flat).into_iter().chain(lines(turned)) {
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn collect_runs(frame: &Frame, ts: Transform, runs: &mut Vec<Run>) {
+    for (pos, item) in frame.items() {
+        match item {
+            FrameItem::Group(group) => {
+                let ts = ts
+                    .pre_concat(Transform::translate(pos.x, pos.y))
+                    .pre_concat(group.transform);
+                collect_runs(&group.frame, ts, runs);
+            }
+            FrameItem::Text(text) => {
+                let at = pos.transform(ts);
+                let end = Point::new(pos.x + text.width(), pos.y).transform(ts);
+                runs.push(Run {
+                    x: at.x.to_pt(),
+                    y: at.y.to_pt(),
+                    width: (end.x - at.x).to_pt().abs(),
+                    size: text.size.to_pt(),
+                    text: text.text.to_string(),
+                    turned: !ts.kx.is_zero() || !ts.ky.is_zero(),
+                });
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Groups runs into lines (baselines closer than a third of the font size),
+/// top to bottom, each line left to right.
+fn lines(mut runs: Vec<Run>) -> Vec<String> {
+    runs.sort_by(|a, b| a.y.total_cmp(&b.y).then(a.x.total_cmp(&b.x)));
+    let mut lines: Vec<Vec<Run>> = Vec::new();
+    for run in runs {
+        match lines.last_mut() {
+            Some(line) if (run.y - line[0].y).abs() < line[0].size.max(run.size) / 3.0 => {
+                line.push(run)
+            }
+            _ => lines.push(vec![run]),
+        }
+    }
+    lines
+        .into_iter()
+        .map(|mut line| {
+            line.sort_by(|a, b| a.x.total_cmp(&b.x));
+            let mut text = String::new();
+            let mut end: Option<f64> = None;
+            for run in &line {
+                let gap = end.map_or(0.0, |e| run.x - e);
+                if end.is_some()
+                    && gap > run.size / 4.0
+                    && !text.ends_with(char::is_whitespace)
+                    && !run.text.starts_with(char::is_whitespace)
+                {
+                    text.push(' ');
+                }
+                text.push_str(&run.text);
+                end = Some(run.x + run.width);
+            }
+            text.trim_end().to_owned()
+        })
+        .filter(|l| !l.is_empty())
+        .collect()
 }
 
 fn poisoned() -> FileError {
@@ -356,8 +550,14 @@ impl DocWorld<'_> {
 
     /// Locates typst's errors in their files (generated markup or a template file).
     fn problems(&self, errs: &[SourceDiagnostic]) -> Vec<TypstProblem> {
-        errs.iter()
-            .filter(|e| e.severity == Severity::Error)
+        self.located(errs, Severity::Error)
+    }
+
+    /// Locates typst's diagnostics of one severity in their files.
+    fn located(&self, diags: &[SourceDiagnostic], severity: Severity) -> Vec<TypstProblem> {
+        diags
+            .iter()
+            .filter(|e| e.severity == severity)
             .map(|e| {
                 let id = e.span.id();
                 let source = id.and_then(|id| self.source(id).ok());

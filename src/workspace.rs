@@ -100,12 +100,16 @@ pub struct Workspace {
 impl Workspace {
     /// `root/templates`.
     pub fn templates_dir(&self) -> PathBuf {
-        self.root.join("templates")
+        self.join("templates")
     }
 
     /// `root/schemas`.
     pub fn schemas_dir(&self) -> PathBuf {
-        self.root.join("schemas")
+        self.join("schemas")
+    }
+
+    fn join(&self, name: &str) -> PathBuf {
+        sub(&self.root, name)
     }
 
     /// SHA-256 per template over every file it can use: its own folder, the
@@ -173,7 +177,7 @@ pub fn locate(start: &Path, given: Option<&Path>) -> Result<PathBuf, WorkspaceEr
     while let Some(dir) = cur {
         if is_ws(dir) {
             return Ok(match rel {
-                Some(r) if is_ws(&r) => r,
+                Some(r) if is_ws(&r) => normalize(&r),
                 _ => dir.to_path_buf(),
             });
         }
@@ -183,9 +187,45 @@ pub fn locate(start: &Path, given: Option<&Path>) -> Result<PathBuf, WorkspaceEr
     Err(WorkspaceError::NotFound(start.to_path_buf()))
 }
 
+/// `root/name`, without a leading `./` when the workspace is the current
+/// folder. Every path into the workspace is made with it, so template folders
+/// and `templates_dir()` always share their prefix (hashes use paths relative to it).
+fn sub(root: &Path, name: &str) -> PathBuf {
+    if root == Path::new(".") {
+        PathBuf::from(name)
+    } else {
+        root.join(name)
+    }
+}
+
+/// `samples/..` → `.`, `a/b/../..` → `.`: the relative workspace path without
+/// `..` steps back into folders it came from, so diagnostics and CI
+/// annotations show `templates/x/main.typ.tera`, not `samples/../templates/…`.
+/// Lexical, but only ever applied to a path built as `start/..(/..)*` that was
+/// just checked to be the workspace.
+fn normalize(p: &Path) -> PathBuf {
+    let mut out: Vec<std::path::Component> = Vec::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir
+                if matches!(out.last(), Some(std::path::Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    if out.is_empty() {
+        PathBuf::from(".")
+    } else {
+        out.iter().collect()
+    }
+}
+
 /// Reads every `templates/<name>/template.toml`; problems in them are diagnostics.
 pub fn load(root: &Path) -> Result<(Workspace, Vec<Diagnostic>), WorkspaceError> {
-    let tdir = root.join("templates");
+    let tdir = sub(root, "templates");
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| WorkspaceError::Io { path, source }
@@ -247,7 +287,7 @@ pub fn load(root: &Path) -> Result<(Workspace, Vec<Diagnostic>), WorkspaceError>
             );
             continue;
         }
-        if !root.join("schemas").join(&meta.schema).is_file() {
+        if !sub(root, "schemas").join(&meta.schema).is_file() {
             let offset = text.find("schema").map(|s| s..s + 1);
             diags.push(
                 Diagnostic::error(

@@ -23,9 +23,14 @@ pub struct Run {
 
 /// Runs `pactum` with `args` in the repository root.
 pub fn pactum(args: &[&str]) -> Run {
+    pactum_in(&repo(), args)
+}
+
+/// Runs `pactum` with `args` in `dir` (e.g. a copied workspace, so paths stay relative).
+pub fn pactum_in(dir: &Path, args: &[&str]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_pactum"))
         .args(args)
-        .current_dir(repo())
+        .current_dir(dir)
         .env("NO_COLOR", "1")
         .env_remove("SOURCE_DATE_EPOCH")
         .output()
@@ -80,4 +85,39 @@ pub fn pdf_text(pdf: &Path) -> String {
 /// Removes whitespace, for comparing with `pdf_text`.
 pub fn squeeze(s: &str) -> String {
     s.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// A copy of the shipped workspace (templates without the embedded fonts,
+/// schemas, samples with their lock and golden texts) in a fresh temporary
+/// folder, for tests that change files.
+pub fn workspace_copy() -> tempfile::TempDir {
+    let dir = tempdir();
+    for top in ["templates", "schemas", "samples"] {
+        copy_tree(&repo().join(top), &dir.path().join(top));
+    }
+    dir
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("failed to create a folder in the copy");
+    for e in std::fs::read_dir(from).expect("failed to read a workspace folder") {
+        let e = e.unwrap();
+        let name = e.file_name();
+        if name == "fonts" {
+            continue; // compiled into the binary; 30 MB not worth copying
+        }
+        let (src, dst) = (e.path(), to.join(&name));
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&src, &dst);
+        } else {
+            std::fs::copy(&src, &dst).expect("failed to copy a workspace file");
+        }
+    }
+}
+
+/// Replaces `from` (which must occur) by `to` in a file.
+pub fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(text.contains(from), "`{from}` not in {}", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
 }
