@@ -54,16 +54,7 @@ pub struct Record {
 impl Record {
     /// The position of the value at `pointer`, or of its nearest ancestor.
     pub fn pos(&self, pointer: &str) -> Pos {
-        let mut p = pointer;
-        loop {
-            if let Some(pos) = self.spans.get(p) {
-                return *pos;
-            }
-            match p.rfind('/') {
-                Some(i) => p = &p[..i],
-                None => return self.origin,
-            }
-        }
+        nearest(&self.spans, pointer, self.origin)
     }
 
     /// Whether the value at `pointer` was written as a plain YAML float (e.g. `1280000.5`).
@@ -109,23 +100,80 @@ pub fn load_dir(dir: &Path) -> std::io::Result<Loaded> {
     }
     for path in files {
         let bytes = std::fs::read(&path)?;
-        match String::from_utf8(bytes) {
+        match decode(&path, bytes) {
             Ok(text) => load_text(&path, text, &mut loaded),
-            Err(e) => loaded.diagnostics.push(
-                Diagnostic::error(
-                    "R101",
-                    format!(
-                        "file is not valid UTF-8 (invalid byte at offset {})",
-                        e.utf8_error().valid_up_to()
-                    ),
-                )
-                .in_file(&path)
-                .hint("save the file as UTF-8"),
-            ),
+            Err(d) => loaded.diagnostics.push(*d),
         }
     }
     check_duplicates(&mut loaded);
     Ok(loaded)
+}
+
+/// The UTF-8 byte order mark some Windows editors write at the start of a file.
+const BOM: char = '\u{feff}';
+
+/// Turns a file's bytes into text: UTF-8, with a leading byte order mark
+/// removed. Anything else is an R101 diagnostic that points at the first
+/// bad byte and, when the bytes look like GBK/GB18030, says so.
+pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, Box<Diagnostic>> {
+    match String::from_utf8(bytes) {
+        Ok(mut text) => {
+            if text.starts_with(BOM) {
+                text.drain(..BOM.len_utf8());
+            }
+            Ok(text)
+        }
+        Err(e) => {
+            let bytes = e.as_bytes();
+            let valid = e.utf8_error().valid_up_to();
+            let before = String::from_utf8_lossy(bytes.get(..valid).unwrap_or_default());
+            let before = before.strip_prefix(BOM).unwrap_or(&before);
+            let pos = Pos {
+                line: before.matches('\n').count() + 1,
+                column: before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1,
+                width: 1,
+            };
+            let hint = if looks_like_gbk(bytes) {
+                "the file looks GBK/GB18030-encoded (as older Windows editors save Chinese text); \
+                 save it as UTF-8, e.g. `iconv -f GB18030 -t UTF-8 in.yaml > out.yaml`"
+            } else {
+                "save the file as UTF-8"
+            };
+            let shown = String::from_utf8_lossy(bytes);
+            Err(Box::new(
+                Diagnostic::error(
+                    "R101",
+                    format!(
+                        "file is not valid UTF-8 (invalid byte 0x{:02X} at offset {valid})",
+                        bytes.get(valid).copied().unwrap_or(0)
+                    ),
+                )
+                .at(path, &shown, pos)
+                .hint(hint),
+            ))
+        }
+    }
+}
+
+/// Whether every non-ASCII byte forms a GBK/GB18030 two-byte character
+/// (lead 0x81–0xFE, trail 0x40–0xFE except 0x7F) and there is at least one.
+fn looks_like_gbk(bytes: &[u8]) -> bool {
+    let mut i = 0;
+    let mut pairs = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b < 0x80 {
+            i += 1;
+            continue;
+        }
+        match bytes.get(i + 1) {
+            Some(&t) if (0x81..=0xFE).contains(&b) && (0x40..=0xFE).contains(&t) && t != 0x7F => {
+                pairs += 1;
+                i += 2;
+            }
+            _ => return false,
+        }
+    }
+    pairs > 0
 }
 
 /// Parses one file's text and appends its records (or its YAML error).
@@ -134,6 +182,79 @@ pub fn load_text(path: &Path, text: String, loaded: &mut Loaded) {
         path: path.to_path_buf(),
         text,
     });
+    let (docs, diags) = match parse_documents(&source) {
+        Ok(parsed) => parsed,
+        Err(d) => {
+            // A syntax error makes the whole file unusable: report it and skip the file,
+            // the other files still load and are checked.
+            loaded.diagnostics.push(*d);
+            return;
+        }
+    };
+    loaded.diagnostics.extend(diags);
+    let before = loaded.records.len();
+    let has_content = docs.iter().any(|d| !d.value.is_null());
+    for doc in docs {
+        if let Some(r) = into_record(doc, &source, &mut loaded.diagnostics) {
+            loaded.records.push(r);
+        }
+    }
+    if loaded.records.len() == before && !has_content {
+        loaded.diagnostics.push(
+            Diagnostic::warning(
+                "R109",
+                "file holds no records (it is empty or only comments)",
+            )
+            .in_file(&source.path)
+            .hint("add a record (`kind: …`, `id: …`), or delete the file"),
+        );
+    }
+}
+
+/// One parsed YAML document: its value as JSON and where every value is.
+#[derive(Debug, Clone)]
+pub struct YamlDoc {
+    /// The document as a JSON value (YAML 1.2 core schema; dates stay strings).
+    pub value: Value,
+    /// Where the document starts.
+    pub origin: Pos,
+    spans: BTreeMap<String, Pos>,
+    floats: BTreeSet<String>,
+}
+
+impl YamlDoc {
+    /// The position of the value at `pointer`, or of its nearest ancestor.
+    pub fn pos(&self, pointer: &str) -> Pos {
+        nearest(&self.spans, pointer, self.origin)
+    }
+
+    /// Whether the value at `pointer` was written as a plain YAML float.
+    pub fn was_float(&self, pointer: &str) -> bool {
+        self.floats.contains(pointer)
+    }
+}
+
+fn nearest(spans: &BTreeMap<String, Pos>, pointer: &str, origin: Pos) -> Pos {
+    let mut p = pointer;
+    loop {
+        if let Some(pos) = spans.get(p) {
+            return *pos;
+        }
+        match p.rfind('/') {
+            Some(i) => p = &p[..i],
+            None => return origin,
+        }
+    }
+}
+
+/// Parses every YAML document of a file, keeping positions; any YAML file
+/// of the workspace (records, `schemas/policy.yaml`) is read through here.
+///
+/// `Ok` holds the documents and the located problems that do not spoil a
+/// document (duplicate keys); `Err` is the syntax error that spoils the file.
+pub fn parse_documents(
+    source: &SourceFile,
+) -> Result<(Vec<YamlDoc>, Vec<Diagnostic>), Box<Diagnostic>> {
     let mut docs = Vec::new();
     let mut diags = Vec::new();
     let result = {
@@ -143,44 +264,45 @@ pub fn load_text(path: &Path, text: String, loaded: &mut Loaded) {
             floats: BTreeSet::new(),
             anchors: HashMap::new(),
             diags: &mut diags,
+            depth: 0,
+            nodes: 0,
         };
         b.documents(&mut docs)
     };
     if let Err(e) = result {
-        // A syntax error makes the whole file unusable: report it and skip the file,
-        // the other files still load and are checked.
-        let m = e.marker();
-        let pos = Pos {
-            line: m.line(),
-            column: m.col() + 1,
-            width: 1,
+        let d = match e {
+            BuildError::Scan(e) => {
+                let m = e.marker();
+                let pos = Pos {
+                    line: m.line(),
+                    column: m.col() + 1,
+                    width: 1,
+                };
+                Diagnostic::error("R102", format!("malformed YAML: {}", e.info()))
+                    .at(&source.path, &source.text, pos)
+                    .hint("check indentation, quotes and the `key: value` form near this place")
+            }
+            BuildError::TooBig(pos, what) => Diagnostic::error(
+                "R110",
+                format!("document too large: {what}"),
+            )
+            .at(&source.path, &source.text, pos)
+            .hint(format!(
+                "a record holds at most {MAX_NODES} values nested at most {MAX_DEPTH} deep; \
+                     split the data or remove the aliases (`*name`) that multiply it"
+            )),
         };
-        loaded.diagnostics.push(
-            Diagnostic::error("R102", format!("malformed YAML: {}", e.info()))
-                .at(&source.path, &source.text, pos)
-                .hint("check indentation, quotes and the `key: value` form near this place"),
-        );
-        return;
+        return Err(Box::new(d));
     }
-    for d in diags {
-        loaded.diagnostics.push(d.at_source(&source));
-    }
-    for doc in docs {
-        if let Some(r) = into_record(doc, &source, &mut loaded.diagnostics) {
-            loaded.records.push(r);
-        }
-    }
+    let diags = diags.into_iter().map(|d| d.at_source(source)).collect();
+    Ok((docs, diags))
 }
 
-/// A parsed YAML document before it becomes a record.
-struct Doc {
-    value: Value,
-    origin: Pos,
-    spans: BTreeMap<String, Pos>,
-    floats: BTreeSet<String>,
-}
-
-fn into_record(doc: Doc, source: &Arc<SourceFile>, out: &mut Vec<Diagnostic>) -> Option<Record> {
+fn into_record(
+    doc: YamlDoc,
+    source: &Arc<SourceFile>,
+    out: &mut Vec<Diagnostic>,
+) -> Option<Record> {
     let here = |d: Diagnostic, ptr: &str| {
         let pos = doc.spans.get(ptr).copied().unwrap_or(doc.origin);
         d.at(&source.path, &source.text, pos).pointer(ptr)
@@ -294,13 +416,38 @@ fn check_duplicates(loaded: &mut Loaded) {
     loaded.diagnostics.extend(diags);
 }
 
+/// How deep values may nest in one document; the builder recurses per level,
+/// so this bounds its stack use (real records nest three or four levels).
+pub const MAX_DEPTH: usize = 64;
+
+/// How many values one document may hold after aliases are expanded; stops
+/// "billion laughs" alias bombs from exhausting memory.
+pub const MAX_NODES: usize = 100_000;
+
 /// Builds JSON values and the pointer → position map from saphyr's event stream.
 struct Builder<'a, 'd> {
     parser: Parser<'a, StrInput<'a>>,
     spans: BTreeMap<String, Pos>,
     floats: BTreeSet<String>,
-    anchors: HashMap<usize, Value>,
+    /// Anchored values with their size in values, for the alias budget.
+    anchors: HashMap<usize, (Value, usize)>,
     diags: &'d mut Vec<Diagnostic>,
+    depth: usize,
+    nodes: usize,
+}
+
+/// Why a document could not be built.
+enum BuildError {
+    /// saphyr's syntax error.
+    Scan(ScanError),
+    /// Too deep or too many values: where, and what.
+    TooBig(Pos, String),
+}
+
+impl From<ScanError> for BuildError {
+    fn from(e: ScanError) -> Self {
+        BuildError::Scan(e)
+    }
 }
 
 /// A diagnostic found inside a document before the source file is attached.
@@ -333,9 +480,9 @@ fn pos_of(span: &Span) -> Pos {
 }
 
 impl<'a> Builder<'a, '_> {
-    fn next(&mut self) -> Result<(Event<'a>, Span), ScanError> {
+    fn next(&mut self) -> Result<(Event<'a>, Span), BuildError> {
         match self.parser.next_event() {
-            Some(r) => r,
+            Some(r) => Ok(r?),
             None => Ok((
                 Event::StreamEnd,
                 Span::empty(saphyr_parser::Marker::new(0, 1, 0)),
@@ -343,7 +490,7 @@ impl<'a> Builder<'a, '_> {
         }
     }
 
-    fn documents(&mut self, docs: &mut Vec<Doc>) -> Result<(), ScanError> {
+    fn documents(&mut self, docs: &mut Vec<YamlDoc>) -> Result<(), BuildError> {
         loop {
             let (ev, span) = self.next()?;
             match ev {
@@ -353,13 +500,14 @@ impl<'a> Builder<'a, '_> {
                     self.spans.clear();
                     self.floats.clear();
                     self.anchors.clear();
+                    self.nodes = 0;
                     let (ev, span) = self.next()?;
                     let origin = pos_of(&span);
                     let value = match ev {
                         Event::DocumentEnd => Value::Null,
                         ev => self.node(ev, span, String::new())?,
                     };
-                    docs.push(Doc {
+                    docs.push(YamlDoc {
                         value,
                         origin,
                         spans: std::mem::take(&mut self.spans),
@@ -368,14 +516,41 @@ impl<'a> Builder<'a, '_> {
                 }
                 _ => {
                     // A node outside a document cannot happen in a well-formed stream.
-                    return Err(ScanError::new_str(span.start, "unexpected content"));
+                    return Err(ScanError::new_str(span.start, "unexpected content").into());
                 }
             }
         }
     }
 
-    fn node(&mut self, ev: Event<'a>, span: Span, ptr: String) -> Result<Value, ScanError> {
+    fn node(&mut self, ev: Event<'a>, span: Span, ptr: String) -> Result<Value, BuildError> {
         let pos = pos_of(&span);
+        self.depth += 1;
+        let result = self.node_inner(ev, span, ptr, pos);
+        self.depth -= 1;
+        result
+    }
+
+    fn node_inner(
+        &mut self,
+        ev: Event<'a>,
+        span: Span,
+        ptr: String,
+        pos: Pos,
+    ) -> Result<Value, BuildError> {
+        if self.depth > MAX_DEPTH {
+            return Err(BuildError::TooBig(
+                pos,
+                format!("values nested more than {MAX_DEPTH} levels deep"),
+            ));
+        }
+        let first = self.nodes;
+        self.nodes += 1;
+        if self.nodes > MAX_NODES {
+            return Err(BuildError::TooBig(
+                pos,
+                format!("more than {MAX_NODES} values in one document"),
+            ));
+        }
         self.spans.insert(ptr.clone(), pos);
         let (value, anchor) = match ev {
             Event::Scalar(text, style, anchor, tag) => {
@@ -435,13 +610,26 @@ impl<'a> Builder<'a, '_> {
                 (Value::Object(map), anchor)
             }
             Event::Alias(id) => match self.anchors.get(&id) {
-                Some(v) => (v.clone(), 0),
-                None => return Err(ScanError::new_str(span.start, "unknown alias")),
+                Some((v, size)) => {
+                    // An alias copies its anchor's values: count them before copying.
+                    self.nodes += size;
+                    if self.nodes > MAX_NODES {
+                        return Err(BuildError::TooBig(
+                            pos,
+                            format!(
+                                "more than {MAX_NODES} values in one document once aliases are expanded"
+                            ),
+                        ));
+                    }
+                    (v.clone(), 0)
+                }
+                None => return Err(ScanError::new_str(span.start, "unknown alias").into()),
             },
-            _ => return Err(ScanError::new_str(span.start, "unexpected YAML event")),
+            _ => return Err(ScanError::new_str(span.start, "unexpected YAML event").into()),
         };
         if anchor != 0 {
-            self.anchors.insert(anchor, value.clone());
+            self.anchors
+                .insert(anchor, (value.clone(), self.nodes - first));
         }
         Ok(value)
     }
