@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use crate::checksum;
 use crate::cndate::parse_iso_date;
 use crate::diagnostic::{self, Diagnostic, Pos};
+use crate::policy::{self, Policy};
 use crate::record::{self, Record, RecordKind};
 use crate::render::{DocInfo, Inputs, Renderer};
 use crate::typeset::{self, Fonts, Typesetter};
@@ -59,6 +60,8 @@ pub struct BuildOptions {
     pub workspace: Option<PathBuf>,
     /// Build the valid records even when others have errors (the run still fails).
     pub skip_invalid: bool,
+    /// Treat warnings as errors: a record with a warning is not built and the run fails.
+    pub deny_warnings: bool,
 }
 
 /// One produced document.
@@ -87,6 +90,11 @@ impl Outcome {
     /// Whether any diagnostic is an error (exit code 1).
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// Whether the run failed: an error, or a warning under `--deny-warnings`.
+    pub fn failed(&self, deny_warnings: bool) -> bool {
+        self.has_errors() || (deny_warnings && self.diagnostics.iter().any(Diagnostic::is_warning))
     }
 }
 
@@ -124,7 +132,9 @@ impl Project {
         })
     }
 
-    /// Validates every record; returns the ids of contracts that can be built.
+    /// Validates every record (schemas, then the compliance policy on the
+    /// records that passed their schema); returns the ids of contracts that
+    /// can be built.
     pub fn validate(&mut self) -> Vec<String> {
         let (schemas, diags) = Schemas::compile(&self.workspace);
         self.diagnostics.extend(diags);
@@ -133,9 +143,22 @@ impl Project {
             fonts.can_draw(c)
         });
         self.diagnostics.extend(report.diagnostics);
+        let mut invalid = report.invalid;
+        let (policy, diags) = Policy::load(&self.workspace);
+        self.diagnostics.extend(diags);
+        match policy {
+            Some(policy) => {
+                let checked = policy::check(&self.records, &self.workspace, &policy, &invalid);
+                self.diagnostics.extend(checked.diagnostics);
+                invalid.extend(checked.invalid);
+            }
+            // Without a valid policy nothing may get a number.
+            None => invalid.extend(self.records.iter().map(|r| r.id.clone())),
+        }
+        validate::propagate_party_errors(&self.records, &mut invalid, &mut self.diagnostics);
         self.records
             .iter()
-            .filter(|r| r.kind == RecordKind::Contract && !report.invalid.contains(&r.id))
+            .filter(|r| r.kind == RecordKind::Contract && !invalid.contains(&r.id))
             .map(|r| r.id.clone())
             .collect()
     }
@@ -253,7 +276,17 @@ impl Project {
 /// Runs `build`: every valid contract becomes `<id>.pdf` in `out`, plus `SHA256SUMS`.
 pub fn build(opts: &BuildOptions) -> Result<Outcome, BuildError> {
     let mut project = Project::load(&opts.records, opts.workspace.as_deref())?;
-    let buildable = project.validate();
+    let mut buildable = project.validate();
+    if opts.deny_warnings {
+        // A warning is an error now: its record is not built.
+        let warned: std::collections::BTreeSet<&str> = project
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_warning())
+            .filter_map(|d| d.record.as_deref())
+            .collect();
+        buildable.retain(|id| !warned.contains(id.as_str()));
+    }
     let templates_dir = project.workspace.templates_dir();
     let renderer = match Renderer::new(&templates_dir) {
         Ok(r) => Some(r),
@@ -296,7 +329,10 @@ pub fn build(opts: &BuildOptions) -> Result<Outcome, BuildError> {
                 Err(diags) => project.diagnostics.extend(diags),
             }
         }
-        let failed = project.diagnostics.iter().any(Diagnostic::is_error);
+        let failed = project
+            .diagnostics
+            .iter()
+            .any(|d| d.is_error() || (opts.deny_warnings && d.is_warning()));
         if !failed || opts.skip_invalid {
             let sums: Vec<(String, String)> = staged
                 .values()

@@ -21,6 +21,15 @@ pub struct Cli {
 pub enum Command {
     /// Validate records and typeset one PDF per contract, plus SHA256SUMS.
     Build(BuildArgs),
+    /// Explain a diagnostic code (e.g. `pactum explain P0301`); without a code, list them all.
+    Explain(ExplainArgs),
+}
+
+/// `pactum explain [CODE]`.
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// The code shown in brackets in a diagnostic, e.g. P0301 or S220 (case does not matter).
+    pub code: Option<String>,
 }
 
 /// How diagnostics and results are printed.
@@ -49,6 +58,9 @@ pub struct BuildArgs {
     /// Build the valid records even when others have errors; the run still exits 1.
     #[arg(long)]
     pub skip_invalid: bool,
+    /// Treat warnings as errors: records with warnings are not built and the run exits 1.
+    #[arg(long)]
+    pub deny_warnings: bool,
     /// Output format for diagnostics and results.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,

@@ -7,12 +7,32 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 use pactum::build::{BuildOptions, build};
-use pactum::cli::{BuildArgs, Cli, Command, Format};
+use pactum::cli::{BuildArgs, Cli, Command, ExplainArgs, Format};
+use pactum::codes;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Build(args) => run_build(&args),
+        Command::Explain(args) => run_explain(&args),
+    }
+}
+
+fn run_explain(args: &ExplainArgs) -> ExitCode {
+    let Some(code) = &args.code else {
+        print!("{}", codes::listing());
+        return ExitCode::SUCCESS;
+    };
+    match codes::lookup(code) {
+        Some(c) => {
+            print!("{}", codes::explain(c));
+            ExitCode::SUCCESS
+        }
+        None => {
+            eprintln!("error: unknown code `{code}`");
+            eprintln!("  = hint: {}", codes::suggest(code));
+            ExitCode::from(2)
+        }
     }
 }
 
@@ -22,6 +42,7 @@ fn run_build(args: &BuildArgs) -> ExitCode {
         out: args.out.clone(),
         workspace: args.workspace.clone(),
         skip_invalid: args.skip_invalid,
+        deny_warnings: args.deny_warnings,
     };
     let outcome = match build(&opts) {
         Ok(o) => o,
@@ -44,21 +65,34 @@ fn run_build(args: &BuildArgs) -> ExitCode {
                 eprint!("{}", d.to_human(color));
             }
             let errors = outcome.diagnostics.iter().filter(|d| d.is_error()).count();
-            let warnings = outcome.diagnostics.len() - errors;
-            if outcome.documents.is_empty() && errors > 0 {
-                eprintln!(
-                    "{errors} error(s), {warnings} warning(s); nothing written (fix the errors, or pass --skip-invalid to build the valid records)"
-                );
+            let warnings = outcome
+                .diagnostics
+                .iter()
+                .filter(|d| d.is_warning())
+                .count();
+            let notes = outcome.diagnostics.len() - errors - warnings;
+            let mut counts = format!("{errors} error(s), {warnings} warning(s)");
+            if notes > 0 {
+                counts.push_str(&format!(", {notes} note(s)"));
+            }
+            let failed = outcome.failed(args.deny_warnings);
+            if outcome.documents.is_empty() && failed {
+                let fix = if errors == 0 {
+                    "warnings are errors with --deny-warnings"
+                } else {
+                    "fix the errors, or pass --skip-invalid to build the valid records"
+                };
+                eprintln!("{counts}; nothing written ({fix})");
             } else {
                 eprintln!(
-                    "built {} document(s) into {} (draft); {errors} error(s), {warnings} warning(s)",
+                    "built {} document(s) into {} (draft); {counts}",
                     outcome.documents.len(),
                     args.out.display()
                 );
             }
         }
     }
-    if outcome.has_errors() {
+    if outcome.failed(args.deny_warnings) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -132,20 +132,30 @@ pub fn validate(
         }
         report.diagnostics.extend(diags);
     }
-    // A contract cannot be built when a party it names is broken.
+    report
+}
+
+/// Marks contracts whose party is invalid as invalid too (S202, once per
+/// contract). Run after every check that can make a party invalid (schema,
+/// policy), so a contract is never built with a broken party.
+pub fn propagate_party_errors(
+    records: &[Record],
+    invalid: &mut BTreeSet<String>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     for r in records.iter().filter(|r| r.kind == RecordKind::Contract) {
         for field in ["party_a", "party_b"] {
             if let Some(pid) = r.str_at(&format!("/{field}"))
-                && report.invalid.contains(pid)
-                && !report.invalid.contains(&r.id)
+                && invalid.contains(pid)
+                && !invalid.contains(&r.id)
             {
-                report.invalid.insert(r.id.clone());
-                report.diagnostics.push(
+                invalid.insert(r.id.clone());
+                diagnostics.push(
                     r.diag(
                         &format!("/{field}"),
                         Diagnostic::error(
                             "S202",
-                            format!("party `{pid}` has errors (reported above)"),
+                            format!("party `{pid}` has errors (reported on the party record)"),
                         )
                         .hint("fix the party record; this contract is built once it is valid"),
                     ),
@@ -153,7 +163,6 @@ pub fn validate(
             }
         }
     }
-    report
 }
 
 fn template_schema(r: &Record, ws: &Workspace, diags: &mut Vec<Diagnostic>) -> Option<String> {
