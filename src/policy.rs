@@ -747,7 +747,7 @@ fn check_templates(ws: &Workspace, policy: &Policy, report: &mut Report) -> BTre
                     .in_file(&main)
                     .hint(format!(
                         "add `{{% include \"{file}\" %}}` where the clause belongs, or remove `{clause_name}` from required_clauses.{name} in {}",
-                        policy.path.display()
+                        shown_path(&policy.path)
                     )),
                 );
                 broken.insert(name.clone());
@@ -835,6 +835,11 @@ struct Cx<'a, 'e> {
     policy: &'a Policy,
     out: Vec<Diagnostic>,
     exercised: &'e mut BTreeSet<&'static str>,
+}
+
+/// A path for messages, without a leading `./`.
+fn shown_path(path: &std::path::Path) -> String {
+    path.strip_prefix(".").unwrap_or(path).display().to_string()
 }
 
 fn yuan(m: Money) -> String {
@@ -1010,15 +1015,15 @@ impl Cx<'_, '_> {
             }
         }
         self.ran("P0101");
-        let (needed, why) = match self.tier_amount(by_id) {
+        let (needed, amount) = match self.tier_amount(by_id) {
             Some((m, source)) => {
                 let t = tiers
                     .iter()
                     .position(|t| t.below.is_none_or(|b| m < b))
                     .unwrap_or(tiers.len() - 1);
-                (t, source)
+                (t, Some(source))
             }
-            None => (0, "the contract has no amount".to_owned()),
+            None => (0, None),
         };
         if reached.is_some_and(|r| r >= needed) {
             return;
@@ -1029,9 +1034,17 @@ impl Cx<'_, '_> {
             tier.below,
         ) {
             (None, Some(hi)) => format!("below {}", yuan(hi)),
-            (Some(lo), Some(hi)) => format!("from {} to below {}", yuan(lo), yuan(hi)),
+            (Some(lo), Some(hi)) => format!("at least {} and below {}", yuan(lo), yuan(hi)),
             (Some(lo), None) => format!("{} or more", yuan(lo)),
             (None, None) => "any amount".to_owned(),
+        };
+        let why = match amount {
+            Some(source) => format!("{source} is {range}, so this is a {}合同", tier.name),
+            None => format!("the contract has no amount, so it is a {}合同", tier.name),
+        };
+        let recorded = match reached {
+            Some(r) => format!("the highest approval recorded is at tier {}", tiers[r].name),
+            None => "no approval with a fitting role is recorded".to_owned(),
         };
         let role_example = tier.roles.first().map_or(tier.approver.as_str(), |r| {
             if r.contains('*') {
@@ -1046,10 +1059,7 @@ impl Cx<'_, '_> {
                     "/approvals",
                     Diagnostic::error(
                         "P0101",
-                        format!(
-                            "{why} makes this a {}合同 ({range}), which needs approval by {}; no such approval is recorded",
-                            tier.name, tier.approver
-                        ),
+                        format!("{why}, which needs approval by {}; {recorded}", tier.approver),
                     ),
                 )
                 .hint(format!(
@@ -1126,11 +1136,11 @@ impl Cx<'_, '_> {
                 .collect::<Vec<_>>()
                 .join(", ");
             let first = missing[0];
-            // Point at a blank value where there is one, else at the record.
+            // Point at a blank value where there is one, else at `template:` (why it is required).
             let at = if self.r.value.get(first).is_some() {
                 format!("/{first}")
             } else {
-                String::new()
+                "/template".to_owned()
             };
             self.push(
                 self.r
@@ -1149,7 +1159,7 @@ impl Cx<'_, '_> {
                     .hint(format!(
                         "add {}; the policy ({}, required_clauses.{template}) requires this clause",
                         missing.iter().map(|f| format!("`{f}: …`")).collect::<Vec<_>>().join(" and "),
-                        self.policy.path.display()
+                        shown_path(&self.policy.path)
                     )),
             );
         }
@@ -1243,6 +1253,25 @@ impl Cx<'_, '_> {
         ) else {
             return;
         };
+        self.ran("P0402");
+        if let Some(m) = ALTERNATIVE.iter().find_map(|re| re.find(body)) {
+            self.push(
+                diag_in(
+                    self.r,
+                    "/dispute/body",
+                    m.as_str(),
+                    Diagnostic::error(
+                        "P0402",
+                        format!(
+                            "arbitration is offered as an alternative to a court: `{}`",
+                            shorten(m.as_str(), 60)
+                        ),
+                    ),
+                )
+                .hint("choose one forum: arbitration before one named commission, or one named court (法释〔2006〕7号 第7条)"),
+            );
+            return;
+        }
         match method {
             "arbitration" => {
                 self.ran("P0401");
@@ -1665,7 +1694,7 @@ impl Cx<'_, '_> {
                             diag_in(
                                 self.r,
                                 &ptr,
-                                &p,
+                                s,
                                 Diagnostic::error(
                                     "P0601",
                                     format!(
@@ -1704,7 +1733,7 @@ impl Cx<'_, '_> {
             self.push(
                 self.r
                     .diag(
-                        "",
+                        "/type",
                         Diagnostic::error("P0601", format!("the {who} has no {name} (`{field}`)")),
                     )
                     .pointer(format!("/{field}"))
@@ -1724,7 +1753,7 @@ impl Cx<'_, '_> {
                 self.push(
                     self.r
                         .diag(
-                            "",
+                            "/type",
                             Diagnostic::error("P0602", "the organisation has no signatory: `legal_representative` (法定代表人) is missing"),
                         )
                         .pointer("/legal_representative")
@@ -1911,16 +1940,6 @@ fn han_tail(text: &str) -> &str {
     &text[start..]
 }
 
-/// The last `n` characters of `text`.
-fn last_chars(text: &str, n: usize) -> &str {
-    let start = text
-        .char_indices()
-        .rev()
-        .nth(n.saturating_sub(1))
-        .map_or(0, |(i, _)| i);
-    if n == 0 { "" } else { &text[start..] }
-}
-
 /// Whether the words before 仲裁委员会 / 人民法院 name no particular body.
 fn generic_prefix(prefix: &str) -> bool {
     after_verb(prefix).is_empty()
@@ -1985,7 +2004,7 @@ fn unnamed_commission(text: &str) -> Vec<String> {
         let prefix = han_tail(&text[from..i]);
         from = i + m.len() + body.len();
         if *body == "机构" || generic_prefix(prefix) {
-            out.push(format!("{}仲裁{body}", last_chars(prefix, 6)));
+            out.push(format!("{}仲裁{body}", after_verb(prefix)));
         }
     }
     let lower = text.to_lowercase();
@@ -2052,7 +2071,7 @@ fn unnamed_courts(text: &str) -> Vec<String> {
         .filter_map(|(i, m)| {
             let prefix = han_tail(&text[..i]);
             let named = !generic_prefix(prefix) && zh_court_prefix_named(after_verb(prefix));
-            (!named).then(|| format!("{}{m}", last_chars(prefix, 8)))
+            (!named).then(|| format!("{}{m}", after_verb(prefix)))
         })
         .collect()
 }
@@ -2147,7 +2166,7 @@ mod tests {
     fn source_002s_dispute_clause_fails_both_arbitration_tests() {
         let s = "协商不成,可提交仲裁委员会仲裁或向人民法院提起诉讼";
         assert!(ALTERNATIVE.iter().any(|r| r.is_match(s)));
-        assert_eq!(unnamed_commission(s), ["可提交仲裁委员会"]);
+        assert_eq!(unnamed_commission(s), ["仲裁委员会"]);
         assert!(named_commissions(s).is_empty());
     }
 

@@ -62,6 +62,19 @@ impl Record {
         self.floats.contains(pointer)
     }
 
+    /// The value at `pointer` as written in the file (its first line), e.g.
+    /// `1280000.00` where the parsed number would print as `1280000.0`.
+    pub fn source_text(&self, pointer: &str) -> Option<String> {
+        let pos = self.spans.get(pointer)?;
+        let line = self.source.text.lines().nth(pos.line.checked_sub(1)?)?;
+        Some(
+            line.chars()
+                .skip(pos.column.saturating_sub(1))
+                .take(pos.width)
+                .collect(),
+        )
+    }
+
     /// A diagnostic located at the value at `pointer` in this record.
     pub fn diag(&self, pointer: &str, d: Diagnostic) -> Diagnostic {
         d.at(&self.source.path, &self.source.text, self.pos(pointer))
@@ -211,6 +224,56 @@ pub fn load_text(path: &Path, text: String, loaded: &mut Loaded) {
     }
 }
 
+/// A hint for a YAML syntax error: tabs, or the nearest line above the error
+/// that opens a bracket or a quote it does not close (the parser often
+/// notices such a mistake only a line or two later).
+fn syntax_hint(text: &str, line: usize, info: &str) -> String {
+    if info.contains("tab") {
+        return "indent with spaces; YAML does not allow tabs in indentation".into();
+    }
+    let first = line.saturating_sub(10).max(1);
+    let lines: Vec<&str> = text.lines().collect();
+    for n in (first..=line).rev() {
+        let Some(l) = lines.get(n - 1) else { continue };
+        if let Some(what) = unclosed(l) {
+            return format!(
+                "{what} on line {n} is not closed on that line; close it, or put the whole value in quotes"
+            );
+        }
+    }
+    "check indentation, quotes and the `key: value` form near this place".into()
+}
+
+/// The opener a single line leaves unclosed: a quote, `[` or `{` (outside quotes and comments).
+fn unclosed(line: &str) -> Option<&'static str> {
+    let mut quote: Option<char> = None;
+    let (mut square, mut curly) = (0i32, 0i32);
+    let mut prev = ' ';
+    for c in line.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q && prev != '\\' => quote = None,
+            (Some(_), _) => {}
+            (None, '#') if prev.is_whitespace() => break,
+            (None, '"' | '\'') if prev.is_whitespace() || matches!(prev, '[' | '{' | ',' | ':') => {
+                quote = Some(c)
+            }
+            (None, '[') => square += 1,
+            (None, ']') => square -= 1,
+            (None, '{') => curly += 1,
+            (None, '}') => curly -= 1,
+            _ => {}
+        }
+        prev = c;
+    }
+    match (quote, square > 0, curly > 0) {
+        (Some('"'), ..) => Some("the `\"` quote"),
+        (Some(_), ..) => Some("the `'` quote"),
+        (None, true, _) => Some("a `[`"),
+        (None, false, true) => Some("a `{`"),
+        _ => None,
+    }
+}
+
 /// One parsed YAML document: its value as JSON and where every value is.
 #[derive(Debug, Clone)]
 pub struct YamlDoc {
@@ -280,7 +343,7 @@ pub fn parse_documents(
                 };
                 Diagnostic::error("R102", format!("malformed YAML: {}", e.info()))
                     .at(&source.path, &source.text, pos)
-                    .hint("check indentation, quotes and the `key: value` form near this place")
+                    .hint(syntax_hint(&source.text, pos.line, e.info()))
             }
             BuildError::TooBig(pos, what) => Diagnostic::error(
                 "R110",
@@ -305,16 +368,20 @@ fn into_record(
 ) -> Option<Record> {
     let here = |d: Diagnostic, ptr: &str| {
         let pos = doc.spans.get(ptr).copied().unwrap_or(doc.origin);
-        d.at(&source.path, &source.text, pos).pointer(ptr)
+        let d = d.at(&source.path, &source.text, pos);
+        if ptr.is_empty() { d } else { d.pointer(ptr) }
     };
     let Value::Object(map) = &doc.value else {
         if doc.value.is_null() {
             return None; // an empty document (only comments) is not a record
         }
-        out.push(here(
-            Diagnostic::error("R103", "a record must be a mapping of `key: value` lines"),
-            "",
-        ));
+        out.push(
+            here(
+                Diagnostic::error("R103", "a record must be a mapping of `key: value` lines"),
+                "",
+            )
+            .hint("write the record as `kind: …`, `id: …` lines; a leading `- ` makes the document a list"),
+        );
         return None;
     };
     let id = match map.get("id") {
@@ -336,7 +403,10 @@ fn into_record(
     };
     if !valid_id(&id) {
         out.push(
-            here(Diagnostic::error("R105", format!("invalid id `{id}`")), "/id").hint(
+            here(
+                Diagnostic::error("R105", format!("invalid id `{}`", crate::diagnostic::shorten(&id, 60))),
+                "/id",
+            ).hint(
                 "ids start with a lowercase letter or digit and use only a-z, 0-9, `.`, `_`, `-` (they become file names)",
             ),
         );
@@ -348,7 +418,13 @@ fn into_record(
         Some(other) => {
             out.push(
                 here(
-                    Diagnostic::error("R106", format!("unknown record kind `{other}`")),
+                    Diagnostic::error(
+                        "R106",
+                        format!(
+                            "unknown record kind `{}`",
+                            crate::diagnostic::shorten(other, 40)
+                        ),
+                    ),
                     "/kind",
                 )
                 .record(&id)
@@ -595,15 +671,31 @@ impl<'a> Builder<'a, '_> {
                     };
                     let child = format!("{ptr}/{}", escape_pointer(&key));
                     let (vev, vspan) = self.next()?;
-                    let value = self.node(vev, vspan, child.clone())?;
                     if map.contains_key(&key) {
+                        // Parse the second value aside, so positions keep pointing at the first.
+                        let first = self.spans.get(&child).copied();
+                        let kept = std::mem::take(&mut self.spans);
+                        self.node(vev, vspan, child.clone())?;
+                        self.spans = kept;
+                        let line = first.map_or(String::new(), |p| {
+                            format!(" (first set on line {})", p.line)
+                        });
                         self.diags.push(Diagnostic {
                             pos: Some(pos_of(&kspan)),
                             pointer: Some(child),
-                            hint: Some("remove one of the two lines".into()),
-                            ..Diagnostic::error("R108", format!("duplicate key `{key}`"))
+                            hint: Some(
+                                "remove one of the two lines; only the first value is used".into(),
+                            ),
+                            ..Diagnostic::error(
+                                "R108",
+                                format!(
+                                    "duplicate key `{}`{line}",
+                                    crate::diagnostic::shorten(&key, 40)
+                                ),
+                            )
                         });
                     } else {
+                        let value = self.node(vev, vspan, child.clone())?;
                         map.insert(key, value);
                     }
                 }
@@ -765,12 +857,61 @@ mod tests {
     }
 
     #[test]
+    fn syntax_errors_name_the_line_that_leaves_a_bracket_or_quote_open() {
+        let l = load("kind: party\nid: a\nname: [x\naddress: y\n");
+        let hint = l.diagnostics[0].hint.as_deref().unwrap();
+        assert!(hint.contains("a `[` on line 3"), "{hint}");
+        assert_eq!(unclosed("name: \"a # b"), Some("the `\"` quote"));
+        assert_eq!(unclosed("name: a # [x"), None);
+        assert_eq!(unclosed("list: [a, \"b]\"]"), None);
+    }
+
+    #[test]
+    fn a_bom_is_dropped_and_gbk_is_recognised() {
+        let text = decode(Path::new("t.yaml"), "\u{feff}kind: party\n".into()).unwrap();
+        assert_eq!(text, "kind: party\n");
+        // 名称 in GBK
+        let d = decode(
+            Path::new("t.yaml"),
+            b"id: a\nname: \xc3\xfb\xb3\xc6\n".to_vec(),
+        )
+        .unwrap_err();
+        assert_eq!(d.code, "R101");
+        assert_eq!((d.pos.unwrap().line, d.pos.unwrap().column), (2, 7));
+        assert!(d.hint.unwrap().contains("GBK"));
+        let d = decode(Path::new("t.yaml"), b"id: \xff\n".to_vec()).unwrap_err();
+        assert!(!d.hint.unwrap().contains("GBK"));
+    }
+
+    #[test]
+    fn deep_nesting_and_alias_bombs_are_refused_not_followed() {
+        let deep = format!(
+            "kind: party\nid: a\nx: {}{}\n",
+            "[".repeat(100),
+            "]".repeat(100)
+        );
+        assert_eq!(load(&deep).diagnostics[0].code, "R110");
+        let mut bomb = String::from("kind: party\nid: a\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..8 {
+            let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+            bomb.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+        }
+        assert_eq!(load(&bomb).diagnostics[0].code, "R110");
+    }
+
+    #[test]
+    fn empty_files_are_a_warning() {
+        let l = load("# only a comment\n");
+        assert!(l.records.is_empty());
+        assert_eq!(l.diagnostics[0].code, "R109");
+        assert!(!l.diagnostics[0].is_error());
+    }
+
+    #[test]
     fn duplicate_keys_are_reported() {
         let l = load("kind: party\nid: a\nname: x\nname: y\n");
-        assert!(
-            l.diagnostics
-                .iter()
-                .any(|d| d.message == "duplicate key `name`" && d.pos.unwrap().line == 4)
-        );
+        assert!(l.diagnostics.iter().any(|d| d.message
+            == "duplicate key `name` (first set on line 3)"
+            && d.pos.unwrap().line == 4));
     }
 }
