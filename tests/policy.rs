@@ -294,3 +294,29 @@ fn a_waiver_and_its_reason_are_kept_in_the_pdf_metadata() {
     assert_eq!(waivers.len(), 1);
     assert_eq!(waivers[0].rule, "P0301");
 }
+
+#[test]
+fn the_policy_can_grade_a_rule_down_or_switch_it_off() {
+    let ws = workspace_copy();
+    let path = ws.path().join("schemas/policy.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replace("rules: {}", "rules: { P0502: warning }"),
+    )
+    .unwrap();
+    let case = repo().join("tests/cases/bad/46-due-outside-term");
+    let (run, _out) = build(case.to_str().unwrap(), ws.path(), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stderr.matches("warning[P0502]").count(),
+        2,
+        "{}",
+        run.stderr
+    );
+
+    std::fs::write(&path, text.replace("rules: {}", "rules: { P0502: off }")).unwrap();
+    let (run, _out) = build(case.to_str().unwrap(), ws.path(), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("P0502"), "{}", run.stderr);
+}
