@@ -555,12 +555,19 @@ impl Reader<'_> {
         for t in templates {
             let p = format!("/required_clauses/{}", escape_pointer(&t));
             if !ws.templates.contains_key(&t) {
-                self.err(
-                    &p,
-                    format!("no template `{}` in this workspace", shorten(&t, 40)),
-                    &format!("templates: {known}"),
+                // A policy may be shared by workspaces with different templates.
+                self.diags.push(
+                    Diagnostic::warning(
+                        "P0001",
+                        format!(
+                            "no template `{}` in this workspace; its required clauses are not checked",
+                            shorten(&t, 40)
+                        ),
+                    )
+                    .at(&self.source.path, &self.source.text, self.doc.pos(&p))
+                    .pointer(p.clone())
+                    .hint(format!("templates here: {known}; check the spelling")),
                 );
-                ok = false;
                 continue;
             }
             let Some(names) = self.strings(&p, true) else {
@@ -1534,6 +1541,17 @@ impl Cx<'_, '_> {
             self.ran("P0401");
             self.ran("P0402");
         }
+        // A court's role after an award (enforcement, setting aside, interim
+        // measures) is not a choice of forum, and its court follows from the law.
+        let after_award = ["执行", "保全", "撤销"]
+            .iter()
+            .any(|w| sentence.contains(w))
+            || ["enforce", "set aside", "interim"]
+                .iter()
+                .any(|w| sentence.to_lowercase().contains(w));
+        if after_award {
+            return;
+        }
         if let Some(m) = ALTERNATIVE.iter().find_map(|re| re.find(sentence)) {
             self.push(
                 diag_in(
@@ -2168,6 +2186,54 @@ mod tests {
         assert!(ALTERNATIVE.iter().any(|r| r.is_match(s)));
         assert_eq!(unnamed_commission(s), ["仲裁委员会"]);
         assert!(named_commissions(s).is_empty());
+    }
+
+    #[test]
+    fn a_court_enforcing_an_award_is_not_a_second_forum() {
+        let texts = [
+            "提交北京仲裁委员会仲裁，仲裁裁决或者调解书可以向有管辖权的人民法院申请执行",
+            "争议提交北京仲裁委员会仲裁；一方可以向人民法院申请财产保全",
+        ];
+        for text in texts {
+            let found = check_text(text);
+            assert!(found.is_empty(), "{text}: {found:?}");
+        }
+        assert_eq!(
+            check_text("协商不成,可提交仲裁委员会仲裁或向人民法院提起诉讼"),
+            ["P0401", "P0402", "P0403"]
+        );
+    }
+
+    /// The codes the clause-text checks find in `text` (as a supplement's new wording).
+    fn check_text(text: &str) -> Vec<&'static str> {
+        let yaml = format!("kind: contract\nid: t\nchanges:\n  - after: {text}\n");
+        let mut loaded = crate::record::Loaded::default();
+        crate::record::load_text(std::path::Path::new("t.yaml"), yaml, &mut loaded);
+        let r = &loaded.records[0];
+        let policy = Policy {
+            path: PathBuf::from("policy.yaml"),
+            tiers: vec![],
+            confidentiality_levels: vec![],
+            clauses: BTreeMap::new(),
+            required_clauses: BTreeMap::new(),
+            deposit_max_percent: 20,
+            lease_max_years: 20,
+            lease_templates: vec![],
+            due_grace_days: 60,
+            placeholders: vec![],
+            severity: BTreeMap::new(),
+        };
+        let mut exercised = BTreeSet::new();
+        let mut cx = Cx {
+            r,
+            policy: &policy,
+            out: Vec::new(),
+            exercised: &mut exercised,
+        };
+        cx.texts();
+        let mut codes: Vec<&'static str> = cx.out.iter().map(|d| d.code).collect();
+        codes.sort_unstable();
+        codes
     }
 
     #[test]

@@ -97,7 +97,7 @@ fn a_broken_policy_file_is_reported_at_each_wrong_place() {
         let place = format!("schemas/policy.yaml:{}:", line_of(needle));
         let found = run
             .stderr
-            .split("error[P0001]")
+            .split("[P0001]")
             .any(|d| d.contains(message) && d.contains(&place));
         assert!(found, "no P0001 `{message}` at {place}:\n{}", run.stderr);
     }
