@@ -188,6 +188,7 @@ pub fn github(o: &CheckOutcome) -> String {
         let kind = match d.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::Note => "notice",
         };
         let mut props = Vec::new();
         if let Some(f) = &d.file {

@@ -20,6 +20,7 @@ use crate::checksum;
 use crate::cndate::parse_iso_date;
 use crate::diagnostic::{self, Diagnostic, Pos};
 use crate::numbering::{self, Plan};
+use crate::policy::{self, Policy};
 use crate::progress::Progress;
 use crate::record::{self, Record, RecordKind};
 use crate::register::{self, Register, RegisterError};
@@ -85,6 +86,8 @@ pub struct BuildOptions {
     pub skip_invalid: bool,
     /// Draft or issue mode.
     pub mode: Mode,
+    /// Treat warnings as errors: a record with a warning is not built and the run fails.
+    pub deny_warnings: bool,
     /// Also write each document's typst sources to `<dir>/<id>/`.
     pub emit_typst: Option<PathBuf>,
 }
@@ -136,6 +139,11 @@ impl Outcome {
     /// Whether any diagnostic is an error (exit code 1).
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// Whether the run failed: an error, or a warning under `--deny-warnings`.
+    pub fn failed(&self, deny_warnings: bool) -> bool {
+        self.has_errors() || (deny_warnings && self.diagnostics.iter().any(Diagnostic::is_warning))
     }
 }
 
@@ -224,7 +232,9 @@ impl Project {
         })
     }
 
-    /// Validates every record; returns the ids of contracts that can be built, in record order.
+    /// Validates every record (schemas, then the compliance policy on the
+    /// records that passed their schema); returns the ids of contracts that
+    /// can be built.
     pub fn validate(&mut self) -> Vec<String> {
         let (schemas, diags) = Schemas::compile(&self.workspace);
         self.diagnostics.extend(diags);
@@ -233,9 +243,22 @@ impl Project {
             fonts.can_draw(c)
         });
         self.diagnostics.extend(report.diagnostics);
+        let mut invalid = report.invalid;
+        let (policy, diags) = Policy::load(&self.workspace);
+        self.diagnostics.extend(diags);
+        match policy {
+            Some(policy) => {
+                let checked = policy::check(&self.records, &self.workspace, &policy, &invalid);
+                self.diagnostics.extend(checked.diagnostics);
+                invalid.extend(checked.invalid);
+            }
+            // Without a valid policy nothing may get a number.
+            None => invalid.extend(self.records.iter().map(|r| r.id.clone())),
+        }
+        validate::propagate_party_errors(&self.records, &mut invalid, &mut self.diagnostics);
         self.records
             .iter()
-            .filter(|r| r.kind == RecordKind::Contract && !report.invalid.contains(&r.id))
+            .filter(|r| r.kind == RecordKind::Contract && !invalid.contains(&r.id))
             .map(|r| r.id.clone())
             .collect()
     }
@@ -445,6 +468,16 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
     progress.stage("validating", project.records.len() as u64);
     let mut buildable = project.validate();
     progress.finish();
+    if opts.deny_warnings {
+        // A warning is an error now: its record is not built.
+        let warned: BTreeSet<&str> = project
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_warning())
+            .filter_map(|d| d.record.as_deref())
+            .collect();
+        buildable.retain(|id| !warned.contains(id.as_str()));
+    }
     let templates_dir = project.workspace.templates_dir();
     let renderer = project.renderer();
     let mut outcome = Outcome::default();
@@ -550,7 +583,10 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
         force_new_revision.extend(drifted);
     };
 
-    let failed = project.diagnostics.iter().any(Diagnostic::is_error);
+    let failed = project
+        .diagnostics
+        .iter()
+        .any(|d| d.is_error() || (opts.deny_warnings && d.is_warning()));
     if failed && !opts.skip_invalid {
         drop(batch); // rolls back: no number consumed
         drop(staging);

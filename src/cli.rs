@@ -36,6 +36,15 @@ pub enum Command {
     Verify(VerifyArgs),
     /// The handover log: record the receipt of a bundle.
     Handover(HandoverArgs),
+    /// Explain a diagnostic code (e.g. `pactum explain P0301`); without a code, list them all.
+    Explain(ExplainArgs),
+}
+
+/// `pactum explain [CODE]`.
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// The code shown in brackets in a diagnostic, e.g. P0301 or S220 (case does not matter).
+    pub code: Option<String>,
 }
 
 /// `pactum synth --count N --out DIR`.
@@ -89,6 +98,9 @@ pub struct BuildArgs {
     /// Build the valid records even when others have errors; the run still exits 1.
     #[arg(long)]
     pub skip_invalid: bool,
+    /// Treat warnings as errors: records with warnings are not built and the run exits 1.
+    #[arg(long)]
+    pub deny_warnings: bool,
     /// Output format for diagnostics and results.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,

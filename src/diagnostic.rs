@@ -16,8 +16,10 @@ use serde::Serialize;
 pub enum Severity {
     /// The record cannot be built.
     Error,
-    /// Worth a look; the record is still built.
+    /// Worth a look; the record is still built (fails the run with `--deny-warnings`).
     Warning,
+    /// For the record only, never fails a run: e.g. a policy rule waived with a reason.
+    Note,
 }
 
 /// A place in a source file: 1-based line and column (in characters).
@@ -115,9 +117,22 @@ impl Diagnostic {
         self
     }
 
+    /// A new note (e.g. a waived rule) with its code and message.
+    pub fn note(code: &'static str, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Note,
+            ..Diagnostic::error(code, message)
+        }
+    }
+
     /// Whether this diagnostic stops a build.
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
+    }
+
+    /// Whether this diagnostic is a warning (fails a build with `--deny-warnings`).
+    pub fn is_warning(&self) -> bool {
+        self.severity == Severity::Warning
     }
 
     /// `file:line:column` (or as much of it as is known).
@@ -134,6 +149,7 @@ impl Diagnostic {
         let (label, code) = match self.severity {
             Severity::Error => ("error", "31"),
             Severity::Warning => ("warning", "33"),
+            Severity::Note => ("note", "36"),
         };
         let paint = |s: &str, c: &str| {
             if color {
@@ -156,27 +172,22 @@ impl Diagnostic {
         if let (Some(line), Some(pos)) = (&self.snippet, self.pos) {
             let num = pos.line.to_string();
             let pad = " ".repeat(num.len());
-            let indent: String = line
-                .chars()
-                .take(pos.column.saturating_sub(1))
-                .map(|c| if c == '\t' { '\t' } else { ' ' })
-                .collect();
+            let (line, column, width) = window(line, pos.column, pos.width.max(1));
+            let before: Vec<char> = line.chars().take(column.saturating_sub(1)).collect();
             // Wide (CJK) characters take two terminal cells; count them so the caret lines up.
-            let lead: usize = line
-                .chars()
-                .take(pos.column.saturating_sub(1))
-                .map(|c| if is_wide(c) { 2 } else { 1 })
-                .sum();
-            let indent = if indent.contains('\t') {
-                indent
+            let indent: String = if before.contains(&'\t') {
+                before
+                    .iter()
+                    .map(|c| if *c == '\t' { '\t' } else { ' ' })
+                    .collect()
             } else {
-                " ".repeat(lead)
+                " ".repeat(before.iter().map(|c| cells(*c)).sum())
             };
             let width: usize = line
                 .chars()
-                .skip(pos.column.saturating_sub(1))
-                .take(pos.width.max(1))
-                .map(|c| if is_wide(c) { 2 } else { 1 })
+                .skip(column.saturating_sub(1))
+                .take(width)
+                .map(cells)
                 .sum();
             let _ = writeln!(out, "{pad} |");
             let _ = writeln!(out, "{num} | {line}");
@@ -202,6 +213,48 @@ impl Diagnostic {
             let _ = writeln!(out, "  = hint: {h}");
         }
         out
+    }
+}
+
+/// The longest source line shown in full; longer ones are cut around the marked value.
+const MAX_SNIPPET: usize = 100;
+
+/// Cuts a long line to a window around the marked value, with `…` where
+/// text was left out; returns the shown text and the column and width of
+/// the mark inside it. A 100 000-character value must not flood a terminal.
+fn window(line: &str, column: usize, width: usize) -> (String, usize, usize) {
+    let chars: Vec<char> = line.chars().collect();
+    if chars.len() <= MAX_SNIPPET {
+        return (line.to_owned(), column, width);
+    }
+    let width = width.min(MAX_SNIPPET / 2);
+    let start = column.saturating_sub(1).saturating_sub(20).min(chars.len());
+    let end = (column.saturating_sub(1) + width + 20)
+        .min(chars.len())
+        .max(start);
+    let mut shown = String::new();
+    let mut column = column - start;
+    if start > 0 {
+        shown.push('…');
+        column += 1;
+    }
+    shown.extend(chars.get(start..end).unwrap_or_default());
+    if end < chars.len() {
+        shown.push('…');
+    }
+    (shown, column, width)
+}
+
+/// Terminal cells a character takes.
+fn cells(c: char) -> usize {
+    if is_wide(c) { 2 } else { 1 }
+}
+
+/// Shortens a value quoted in a message to at most `max` characters (`…` marks the cut).
+pub fn shorten(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some((cut, _)) => std::borrow::Cow::Owned(format!("{}…", &text[..cut])),
     }
 }
 
@@ -249,6 +302,30 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("record `a`, at /uscc"), "{out}");
+    }
+
+    #[test]
+    fn long_lines_are_cut_around_the_value_and_the_caret_still_points_at_it() {
+        let line = format!("title: {}BAD{}", "x".repeat(5000), "y".repeat(5000));
+        let d = Diagnostic::error("S000", "x").at(
+            Path::new("p.yaml"),
+            &line,
+            Pos {
+                line: 1,
+                column: 5008,
+                width: 3,
+            },
+        );
+        let out = d.to_human(false);
+        let shown = out.lines().nth(3).unwrap();
+        let caret = out.lines().nth(4).unwrap();
+        assert!(shown.chars().count() < 80, "{shown}");
+        let at = caret.chars().position(|c| c == '^').unwrap();
+        let marked: String = shown.chars().skip(at).take(3).collect();
+        assert_eq!(marked, "BAD", "{out}");
+        assert_eq!(caret.matches('^').count(), 3);
+        assert_eq!(shorten("abcdef", 3), "abc…");
+        assert_eq!(shorten("abc", 3), "abc");
     }
 
     #[test]

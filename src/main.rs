@@ -12,10 +12,11 @@ use pactum::build::{BuildOptions, Mode, build, default_register};
 use pactum::bundle::{BundleOptions, bundle};
 use pactum::check::{CheckOptions, check};
 use pactum::cli::{
-    BuildArgs, BundleArgs, CheckArgs, CheckFormat, Cli, Command, ExportFormat, Format,
+    BuildArgs, BundleArgs, CheckArgs, CheckFormat, Cli, Command, ExplainArgs, ExportFormat, Format,
     HandoverAction, HandoverArgs, LogLocation, RegisterAction, RegisterArgs, RegisterLocation,
     VerifyArgs,
 };
+use pactum::codes;
 use pactum::handover;
 use pactum::progress::{Progress, Reporter, Silent};
 use pactum::register::{self, Register};
@@ -47,6 +48,25 @@ fn main() -> ExitCode {
         Command::Bundle(args) => run_bundle(&args),
         Command::Verify(args) => run_verify(&args),
         Command::Handover(args) => run_handover(&args),
+        Command::Explain(args) => run_explain(&args),
+    }
+}
+
+fn run_explain(args: &ExplainArgs) -> ExitCode {
+    let Some(code) = &args.code else {
+        print!("{}", codes::listing());
+        return ExitCode::SUCCESS;
+    };
+    match codes::lookup(code) {
+        Some(c) => {
+            print!("{}", codes::explain(c));
+            ExitCode::SUCCESS
+        }
+        None => {
+            eprintln!("error: unknown code `{code}`");
+            eprintln!("  = hint: {}", codes::suggest(code));
+            ExitCode::from(2)
+        }
     }
 }
 
@@ -248,6 +268,7 @@ fn run_build(args: &BuildArgs) -> ExitCode {
         skip_invalid: args.skip_invalid,
         mode,
         emit_typst: args.emit_typst.clone(),
+        deny_warnings: args.deny_warnings,
     };
     let started = std::time::Instant::now();
     let reporter = Reporter::stderr();
@@ -277,16 +298,29 @@ fn run_build(args: &BuildArgs) -> ExitCode {
                 eprint!("{}", d.to_human(color));
             }
             let errors = outcome.diagnostics.iter().filter(|d| d.is_error()).count();
-            let warnings = outcome.diagnostics.len() - errors;
-            if outcome.documents.is_empty() && errors > 0 {
-                eprintln!(
-                    "{errors} error(s), {warnings} warning(s); nothing written, no number issued (fix the errors, or pass --skip-invalid to build the valid records)"
-                );
+            let warnings = outcome
+                .diagnostics
+                .iter()
+                .filter(|d| d.is_warning())
+                .count();
+            let notes = outcome.diagnostics.len() - errors - warnings;
+            let mut counts = format!("{errors} error(s), {warnings} warning(s)");
+            if notes > 0 {
+                counts.push_str(&format!(", {notes} note(s)"));
+            }
+            let failed = outcome.failed(args.deny_warnings);
+            if outcome.documents.is_empty() && failed {
+                let fix = if errors == 0 {
+                    "warnings are errors with --deny-warnings"
+                } else {
+                    "fix the errors, or pass --skip-invalid to build the valid records"
+                };
+                eprintln!("{counts}; nothing written, no number issued ({fix})");
             } else if !args.quiet {
                 let pages: usize = outcome.documents.iter().map(|d| d.pages).sum();
                 let secs = started.elapsed().as_secs_f64();
                 eprintln!(
-                    "built {} document(s), {pages} page(s) into {} ({}) in {secs:.2} s, {:.1} documents/s; {errors} error(s), {warnings} warning(s)",
+                    "built {} document(s), {pages} page(s) into {} ({}) in {secs:.2} s, {:.1} documents/s; {counts}",
                     outcome.documents.len(),
                     args.out.display(),
                     if args.draft { "draft" } else { "issued" },
@@ -295,7 +329,7 @@ fn run_build(args: &BuildArgs) -> ExitCode {
             }
         }
     }
-    if outcome.has_errors() {
+    if outcome.failed(args.deny_warnings) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -54,21 +54,25 @@ pub struct Record {
 impl Record {
     /// The position of the value at `pointer`, or of its nearest ancestor.
     pub fn pos(&self, pointer: &str) -> Pos {
-        let mut p = pointer;
-        loop {
-            if let Some(pos) = self.spans.get(p) {
-                return *pos;
-            }
-            match p.rfind('/') {
-                Some(i) => p = &p[..i],
-                None => return self.origin,
-            }
-        }
+        nearest(&self.spans, pointer, self.origin)
     }
 
     /// Whether the value at `pointer` was written as a plain YAML float (e.g. `1280000.5`).
     pub fn was_float(&self, pointer: &str) -> bool {
         self.floats.contains(pointer)
+    }
+
+    /// The value at `pointer` as written in the file (its first line), e.g.
+    /// `1280000.00` where the parsed number would print as `1280000.0`.
+    pub fn source_text(&self, pointer: &str) -> Option<String> {
+        let pos = self.spans.get(pointer)?;
+        let line = self.source.text.lines().nth(pos.line.checked_sub(1)?)?;
+        Some(
+            line.chars()
+                .skip(pos.column.saturating_sub(1))
+                .take(pos.width)
+                .collect(),
+        )
     }
 
     /// A diagnostic located at the value at `pointer` in this record.
@@ -109,23 +113,80 @@ pub fn load_dir(dir: &Path) -> std::io::Result<Loaded> {
     }
     for path in files {
         let bytes = std::fs::read(&path)?;
-        match String::from_utf8(bytes) {
+        match decode(&path, bytes) {
             Ok(text) => load_text(&path, text, &mut loaded),
-            Err(e) => loaded.diagnostics.push(
-                Diagnostic::error(
-                    "R101",
-                    format!(
-                        "file is not valid UTF-8 (invalid byte at offset {})",
-                        e.utf8_error().valid_up_to()
-                    ),
-                )
-                .in_file(&path)
-                .hint("save the file as UTF-8"),
-            ),
+            Err(d) => loaded.diagnostics.push(*d),
         }
     }
     check_duplicates(&mut loaded);
     Ok(loaded)
+}
+
+/// The UTF-8 byte order mark some Windows editors write at the start of a file.
+const BOM: char = '\u{feff}';
+
+/// Turns a file's bytes into text: UTF-8, with a leading byte order mark
+/// removed. Anything else is an R101 diagnostic that points at the first
+/// bad byte and, when the bytes look like GBK/GB18030, says so.
+pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, Box<Diagnostic>> {
+    match String::from_utf8(bytes) {
+        Ok(mut text) => {
+            if text.starts_with(BOM) {
+                text.drain(..BOM.len_utf8());
+            }
+            Ok(text)
+        }
+        Err(e) => {
+            let bytes = e.as_bytes();
+            let valid = e.utf8_error().valid_up_to();
+            let before = String::from_utf8_lossy(bytes.get(..valid).unwrap_or_default());
+            let before = before.strip_prefix(BOM).unwrap_or(&before);
+            let pos = Pos {
+                line: before.matches('\n').count() + 1,
+                column: before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1,
+                width: 1,
+            };
+            let hint = if looks_like_gbk(bytes) {
+                "the file looks GBK/GB18030-encoded (as older Windows editors save Chinese text); \
+                 save it as UTF-8, e.g. `iconv -f GB18030 -t UTF-8 in.yaml > out.yaml`"
+            } else {
+                "save the file as UTF-8"
+            };
+            let shown = String::from_utf8_lossy(bytes);
+            Err(Box::new(
+                Diagnostic::error(
+                    "R101",
+                    format!(
+                        "file is not valid UTF-8 (invalid byte 0x{:02X} at offset {valid})",
+                        bytes.get(valid).copied().unwrap_or(0)
+                    ),
+                )
+                .at(path, &shown, pos)
+                .hint(hint),
+            ))
+        }
+    }
+}
+
+/// Whether every non-ASCII byte forms a GBK/GB18030 two-byte character
+/// (lead 0x81–0xFE, trail 0x40–0xFE except 0x7F) and there is at least one.
+fn looks_like_gbk(bytes: &[u8]) -> bool {
+    let mut i = 0;
+    let mut pairs = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b < 0x80 {
+            i += 1;
+            continue;
+        }
+        match bytes.get(i + 1) {
+            Some(&t) if (0x81..=0xFE).contains(&b) && (0x40..=0xFE).contains(&t) && t != 0x7F => {
+                pairs += 1;
+                i += 2;
+            }
+            _ => return false,
+        }
+    }
+    pairs > 0
 }
 
 /// Parses one file's text and appends its records (or its YAML error).
@@ -134,6 +195,129 @@ pub fn load_text(path: &Path, text: String, loaded: &mut Loaded) {
         path: path.to_path_buf(),
         text,
     });
+    let (docs, diags) = match parse_documents(&source) {
+        Ok(parsed) => parsed,
+        Err(d) => {
+            // A syntax error makes the whole file unusable: report it and skip the file,
+            // the other files still load and are checked.
+            loaded.diagnostics.push(*d);
+            return;
+        }
+    };
+    loaded.diagnostics.extend(diags);
+    let before = loaded.records.len();
+    let has_content = docs.iter().any(|d| !d.value.is_null());
+    for doc in docs {
+        if let Some(r) = into_record(doc, &source, &mut loaded.diagnostics) {
+            loaded.records.push(r);
+        }
+    }
+    if loaded.records.len() == before && !has_content {
+        loaded.diagnostics.push(
+            Diagnostic::warning(
+                "R109",
+                "file holds no records (it is empty or only comments)",
+            )
+            .in_file(&source.path)
+            .hint("add a record (`kind: …`, `id: …`), or delete the file"),
+        );
+    }
+}
+
+/// A hint for a YAML syntax error: tabs, or the nearest line above the error
+/// that opens a bracket or a quote it does not close (the parser often
+/// notices such a mistake only a line or two later).
+fn syntax_hint(text: &str, line: usize, info: &str) -> String {
+    if info.contains("tab") {
+        return "indent with spaces; YAML does not allow tabs in indentation".into();
+    }
+    let first = line.saturating_sub(10).max(1);
+    let lines: Vec<&str> = text.lines().collect();
+    for n in (first..=line).rev() {
+        let Some(l) = lines.get(n - 1) else { continue };
+        if let Some(what) = unclosed(l) {
+            return format!(
+                "{what} on line {n} is not closed on that line; close it, or put the whole value in quotes"
+            );
+        }
+    }
+    "check indentation, quotes and the `key: value` form near this place".into()
+}
+
+/// The opener a single line leaves unclosed: a quote, `[` or `{` (outside quotes and comments).
+fn unclosed(line: &str) -> Option<&'static str> {
+    let mut quote: Option<char> = None;
+    let (mut square, mut curly) = (0i32, 0i32);
+    let mut prev = ' ';
+    for c in line.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q && prev != '\\' => quote = None,
+            (Some(_), _) => {}
+            (None, '#') if prev.is_whitespace() => break,
+            (None, '"' | '\'') if prev.is_whitespace() || matches!(prev, '[' | '{' | ',' | ':') => {
+                quote = Some(c)
+            }
+            (None, '[') => square += 1,
+            (None, ']') => square -= 1,
+            (None, '{') => curly += 1,
+            (None, '}') => curly -= 1,
+            _ => {}
+        }
+        prev = c;
+    }
+    match (quote, square > 0, curly > 0) {
+        (Some('"'), ..) => Some("the `\"` quote"),
+        (Some(_), ..) => Some("the `'` quote"),
+        (None, true, _) => Some("a `[`"),
+        (None, false, true) => Some("a `{`"),
+        _ => None,
+    }
+}
+
+/// One parsed YAML document: its value as JSON and where every value is.
+#[derive(Debug, Clone)]
+pub struct YamlDoc {
+    /// The document as a JSON value (YAML 1.2 core schema; dates stay strings).
+    pub value: Value,
+    /// Where the document starts.
+    pub origin: Pos,
+    spans: BTreeMap<String, Pos>,
+    floats: BTreeSet<String>,
+}
+
+impl YamlDoc {
+    /// The position of the value at `pointer`, or of its nearest ancestor.
+    pub fn pos(&self, pointer: &str) -> Pos {
+        nearest(&self.spans, pointer, self.origin)
+    }
+
+    /// Whether the value at `pointer` was written as a plain YAML float.
+    pub fn was_float(&self, pointer: &str) -> bool {
+        self.floats.contains(pointer)
+    }
+}
+
+fn nearest(spans: &BTreeMap<String, Pos>, pointer: &str, origin: Pos) -> Pos {
+    let mut p = pointer;
+    loop {
+        if let Some(pos) = spans.get(p) {
+            return *pos;
+        }
+        match p.rfind('/') {
+            Some(i) => p = &p[..i],
+            None => return origin,
+        }
+    }
+}
+
+/// Parses every YAML document of a file, keeping positions; any YAML file
+/// of the workspace (records, `schemas/policy.yaml`) is read through here.
+///
+/// `Ok` holds the documents and the located problems that do not spoil a
+/// document (duplicate keys); `Err` is the syntax error that spoils the file.
+pub fn parse_documents(
+    source: &SourceFile,
+) -> Result<(Vec<YamlDoc>, Vec<Diagnostic>), Box<Diagnostic>> {
     let mut docs = Vec::new();
     let mut diags = Vec::new();
     let result = {
@@ -143,56 +327,61 @@ pub fn load_text(path: &Path, text: String, loaded: &mut Loaded) {
             floats: BTreeSet::new(),
             anchors: HashMap::new(),
             diags: &mut diags,
+            depth: 0,
+            nodes: 0,
         };
         b.documents(&mut docs)
     };
     if let Err(e) = result {
-        // A syntax error makes the whole file unusable: report it and skip the file,
-        // the other files still load and are checked.
-        let m = e.marker();
-        let pos = Pos {
-            line: m.line(),
-            column: m.col() + 1,
-            width: 1,
+        let d = match e {
+            BuildError::Scan(e) => {
+                let m = e.marker();
+                let pos = Pos {
+                    line: m.line(),
+                    column: m.col() + 1,
+                    width: 1,
+                };
+                Diagnostic::error("R102", format!("malformed YAML: {}", e.info()))
+                    .at(&source.path, &source.text, pos)
+                    .hint(syntax_hint(&source.text, pos.line, e.info()))
+            }
+            BuildError::TooBig(pos, what) => Diagnostic::error(
+                "R110",
+                format!("document too large: {what}"),
+            )
+            .at(&source.path, &source.text, pos)
+            .hint(format!(
+                "a record holds at most {MAX_NODES} values nested at most {MAX_DEPTH} deep; \
+                     split the data or remove the aliases (`*name`) that multiply it"
+            )),
         };
-        loaded.diagnostics.push(
-            Diagnostic::error("R102", format!("malformed YAML: {}", e.info()))
-                .at(&source.path, &source.text, pos)
-                .hint("check indentation, quotes and the `key: value` form near this place"),
-        );
-        return;
+        return Err(Box::new(d));
     }
-    for d in diags {
-        loaded.diagnostics.push(d.at_source(&source));
-    }
-    for doc in docs {
-        if let Some(r) = into_record(doc, &source, &mut loaded.diagnostics) {
-            loaded.records.push(r);
-        }
-    }
+    let diags = diags.into_iter().map(|d| d.at_source(source)).collect();
+    Ok((docs, diags))
 }
 
-/// A parsed YAML document before it becomes a record.
-struct Doc {
-    value: Value,
-    origin: Pos,
-    spans: BTreeMap<String, Pos>,
-    floats: BTreeSet<String>,
-}
-
-fn into_record(doc: Doc, source: &Arc<SourceFile>, out: &mut Vec<Diagnostic>) -> Option<Record> {
+fn into_record(
+    doc: YamlDoc,
+    source: &Arc<SourceFile>,
+    out: &mut Vec<Diagnostic>,
+) -> Option<Record> {
     let here = |d: Diagnostic, ptr: &str| {
         let pos = doc.spans.get(ptr).copied().unwrap_or(doc.origin);
-        d.at(&source.path, &source.text, pos).pointer(ptr)
+        let d = d.at(&source.path, &source.text, pos);
+        if ptr.is_empty() { d } else { d.pointer(ptr) }
     };
     let Value::Object(map) = &doc.value else {
         if doc.value.is_null() {
             return None; // an empty document (only comments) is not a record
         }
-        out.push(here(
-            Diagnostic::error("R103", "a record must be a mapping of `key: value` lines"),
-            "",
-        ));
+        out.push(
+            here(
+                Diagnostic::error("R103", "a record must be a mapping of `key: value` lines"),
+                "",
+            )
+            .hint("write the record as `kind: …`, `id: …` lines; a leading `- ` makes the document a list"),
+        );
         return None;
     };
     let id = match map.get("id") {
@@ -214,7 +403,10 @@ fn into_record(doc: Doc, source: &Arc<SourceFile>, out: &mut Vec<Diagnostic>) ->
     };
     if !valid_id(&id) {
         out.push(
-            here(Diagnostic::error("R105", format!("invalid id `{id}`")), "/id").hint(
+            here(
+                Diagnostic::error("R105", format!("invalid id `{}`", crate::diagnostic::shorten(&id, 60))),
+                "/id",
+            ).hint(
                 "ids start with a lowercase letter or digit and use only a-z, 0-9, `.`, `_`, `-` (they become file names)",
             ),
         );
@@ -226,7 +418,13 @@ fn into_record(doc: Doc, source: &Arc<SourceFile>, out: &mut Vec<Diagnostic>) ->
         Some(other) => {
             out.push(
                 here(
-                    Diagnostic::error("R106", format!("unknown record kind `{other}`")),
+                    Diagnostic::error(
+                        "R106",
+                        format!(
+                            "unknown record kind `{}`",
+                            crate::diagnostic::shorten(other, 40)
+                        ),
+                    ),
                     "/kind",
                 )
                 .record(&id)
@@ -294,13 +492,38 @@ fn check_duplicates(loaded: &mut Loaded) {
     loaded.diagnostics.extend(diags);
 }
 
+/// How deep values may nest in one document; the builder recurses per level,
+/// so this bounds its stack use (real records nest three or four levels).
+pub const MAX_DEPTH: usize = 64;
+
+/// How many values one document may hold after aliases are expanded; stops
+/// "billion laughs" alias bombs from exhausting memory.
+pub const MAX_NODES: usize = 100_000;
+
 /// Builds JSON values and the pointer → position map from saphyr's event stream.
 struct Builder<'a, 'd> {
     parser: Parser<'a, StrInput<'a>>,
     spans: BTreeMap<String, Pos>,
     floats: BTreeSet<String>,
-    anchors: HashMap<usize, Value>,
+    /// Anchored values with their size in values, for the alias budget.
+    anchors: HashMap<usize, (Value, usize)>,
     diags: &'d mut Vec<Diagnostic>,
+    depth: usize,
+    nodes: usize,
+}
+
+/// Why a document could not be built.
+enum BuildError {
+    /// saphyr's syntax error.
+    Scan(ScanError),
+    /// Too deep or too many values: where, and what.
+    TooBig(Pos, String),
+}
+
+impl From<ScanError> for BuildError {
+    fn from(e: ScanError) -> Self {
+        BuildError::Scan(e)
+    }
 }
 
 /// A diagnostic found inside a document before the source file is attached.
@@ -333,9 +556,9 @@ fn pos_of(span: &Span) -> Pos {
 }
 
 impl<'a> Builder<'a, '_> {
-    fn next(&mut self) -> Result<(Event<'a>, Span), ScanError> {
+    fn next(&mut self) -> Result<(Event<'a>, Span), BuildError> {
         match self.parser.next_event() {
-            Some(r) => r,
+            Some(r) => Ok(r?),
             None => Ok((
                 Event::StreamEnd,
                 Span::empty(saphyr_parser::Marker::new(0, 1, 0)),
@@ -343,7 +566,7 @@ impl<'a> Builder<'a, '_> {
         }
     }
 
-    fn documents(&mut self, docs: &mut Vec<Doc>) -> Result<(), ScanError> {
+    fn documents(&mut self, docs: &mut Vec<YamlDoc>) -> Result<(), BuildError> {
         loop {
             let (ev, span) = self.next()?;
             match ev {
@@ -353,13 +576,14 @@ impl<'a> Builder<'a, '_> {
                     self.spans.clear();
                     self.floats.clear();
                     self.anchors.clear();
+                    self.nodes = 0;
                     let (ev, span) = self.next()?;
                     let origin = pos_of(&span);
                     let value = match ev {
                         Event::DocumentEnd => Value::Null,
                         ev => self.node(ev, span, String::new())?,
                     };
-                    docs.push(Doc {
+                    docs.push(YamlDoc {
                         value,
                         origin,
                         spans: std::mem::take(&mut self.spans),
@@ -368,14 +592,41 @@ impl<'a> Builder<'a, '_> {
                 }
                 _ => {
                     // A node outside a document cannot happen in a well-formed stream.
-                    return Err(ScanError::new_str(span.start, "unexpected content"));
+                    return Err(ScanError::new_str(span.start, "unexpected content").into());
                 }
             }
         }
     }
 
-    fn node(&mut self, ev: Event<'a>, span: Span, ptr: String) -> Result<Value, ScanError> {
+    fn node(&mut self, ev: Event<'a>, span: Span, ptr: String) -> Result<Value, BuildError> {
         let pos = pos_of(&span);
+        self.depth += 1;
+        let result = self.node_inner(ev, span, ptr, pos);
+        self.depth -= 1;
+        result
+    }
+
+    fn node_inner(
+        &mut self,
+        ev: Event<'a>,
+        span: Span,
+        ptr: String,
+        pos: Pos,
+    ) -> Result<Value, BuildError> {
+        if self.depth > MAX_DEPTH {
+            return Err(BuildError::TooBig(
+                pos,
+                format!("values nested more than {MAX_DEPTH} levels deep"),
+            ));
+        }
+        let first = self.nodes;
+        self.nodes += 1;
+        if self.nodes > MAX_NODES {
+            return Err(BuildError::TooBig(
+                pos,
+                format!("more than {MAX_NODES} values in one document"),
+            ));
+        }
         self.spans.insert(ptr.clone(), pos);
         let (value, anchor) = match ev {
             Event::Scalar(text, style, anchor, tag) => {
@@ -420,28 +671,57 @@ impl<'a> Builder<'a, '_> {
                     };
                     let child = format!("{ptr}/{}", escape_pointer(&key));
                     let (vev, vspan) = self.next()?;
-                    let value = self.node(vev, vspan, child.clone())?;
                     if map.contains_key(&key) {
+                        // Parse the second value aside, so positions keep pointing at the first.
+                        let first = self.spans.get(&child).copied();
+                        let kept = std::mem::take(&mut self.spans);
+                        self.node(vev, vspan, child.clone())?;
+                        self.spans = kept;
+                        let line = first.map_or(String::new(), |p| {
+                            format!(" (first set on line {})", p.line)
+                        });
                         self.diags.push(Diagnostic {
                             pos: Some(pos_of(&kspan)),
                             pointer: Some(child),
-                            hint: Some("remove one of the two lines".into()),
-                            ..Diagnostic::error("R108", format!("duplicate key `{key}`"))
+                            hint: Some(
+                                "remove one of the two lines; only the first value is used".into(),
+                            ),
+                            ..Diagnostic::error(
+                                "R108",
+                                format!(
+                                    "duplicate key `{}`{line}",
+                                    crate::diagnostic::shorten(&key, 40)
+                                ),
+                            )
                         });
                     } else {
+                        let value = self.node(vev, vspan, child.clone())?;
                         map.insert(key, value);
                     }
                 }
                 (Value::Object(map), anchor)
             }
             Event::Alias(id) => match self.anchors.get(&id) {
-                Some(v) => (v.clone(), 0),
-                None => return Err(ScanError::new_str(span.start, "unknown alias")),
+                Some((v, size)) => {
+                    // An alias copies its anchor's values: count them before copying.
+                    self.nodes += size;
+                    if self.nodes > MAX_NODES {
+                        return Err(BuildError::TooBig(
+                            pos,
+                            format!(
+                                "more than {MAX_NODES} values in one document once aliases are expanded"
+                            ),
+                        ));
+                    }
+                    (v.clone(), 0)
+                }
+                None => return Err(ScanError::new_str(span.start, "unknown alias").into()),
             },
-            _ => return Err(ScanError::new_str(span.start, "unexpected YAML event")),
+            _ => return Err(ScanError::new_str(span.start, "unexpected YAML event").into()),
         };
         if anchor != 0 {
-            self.anchors.insert(anchor, value.clone());
+            self.anchors
+                .insert(anchor, (value.clone(), self.nodes - first));
         }
         Ok(value)
     }
@@ -577,12 +857,61 @@ mod tests {
     }
 
     #[test]
+    fn syntax_errors_name_the_line_that_leaves_a_bracket_or_quote_open() {
+        let l = load("kind: party\nid: a\nname: [x\naddress: y\n");
+        let hint = l.diagnostics[0].hint.as_deref().unwrap();
+        assert!(hint.contains("a `[` on line 3"), "{hint}");
+        assert_eq!(unclosed("name: \"a # b"), Some("the `\"` quote"));
+        assert_eq!(unclosed("name: a # [x"), None);
+        assert_eq!(unclosed("list: [a, \"b]\"]"), None);
+    }
+
+    #[test]
+    fn a_bom_is_dropped_and_gbk_is_recognised() {
+        let text = decode(Path::new("t.yaml"), "\u{feff}kind: party\n".into()).unwrap();
+        assert_eq!(text, "kind: party\n");
+        // 名称 in GBK
+        let d = decode(
+            Path::new("t.yaml"),
+            b"id: a\nname: \xc3\xfb\xb3\xc6\n".to_vec(),
+        )
+        .unwrap_err();
+        assert_eq!(d.code, "R101");
+        assert_eq!((d.pos.unwrap().line, d.pos.unwrap().column), (2, 7));
+        assert!(d.hint.unwrap().contains("GBK"));
+        let d = decode(Path::new("t.yaml"), b"id: \xff\n".to_vec()).unwrap_err();
+        assert!(!d.hint.unwrap().contains("GBK"));
+    }
+
+    #[test]
+    fn deep_nesting_and_alias_bombs_are_refused_not_followed() {
+        let deep = format!(
+            "kind: party\nid: a\nx: {}{}\n",
+            "[".repeat(100),
+            "]".repeat(100)
+        );
+        assert_eq!(load(&deep).diagnostics[0].code, "R110");
+        let mut bomb = String::from("kind: party\nid: a\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..8 {
+            let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+            bomb.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+        }
+        assert_eq!(load(&bomb).diagnostics[0].code, "R110");
+    }
+
+    #[test]
+    fn empty_files_are_a_warning() {
+        let l = load("# only a comment\n");
+        assert!(l.records.is_empty());
+        assert_eq!(l.diagnostics[0].code, "R109");
+        assert!(!l.diagnostics[0].is_error());
+    }
+
+    #[test]
     fn duplicate_keys_are_reported() {
         let l = load("kind: party\nid: a\nname: x\nname: y\n");
-        assert!(
-            l.diagnostics
-                .iter()
-                .any(|d| d.message == "duplicate key `name`" && d.pos.unwrap().line == 4)
-        );
+        assert!(l.diagnostics.iter().any(|d| d.message
+            == "duplicate key `name` (first set on line 3)"
+            && d.pos.unwrap().line == 4));
     }
 }

@@ -13,7 +13,7 @@ use jsonschema::{ValidationError, Validator};
 use serde_json::Value;
 
 use crate::cndate::parse_iso_date;
-use crate::diagnostic::{Diagnostic, Pos};
+use crate::diagnostic::{Diagnostic, Pos, shorten};
 use crate::ident;
 use crate::money::Money;
 use crate::record::{Record, RecordKind, escape_pointer};
@@ -114,7 +114,9 @@ pub fn validate(
         };
         if let Some(name) = schema_name {
             match schemas.validators.get(&name) {
-                Some(v) => diags.extend(v.iter_errors(&r.value).map(|e| schema_diag(r, &e))),
+                Some(v) => diags.extend(one_per_value(
+                    v.iter_errors(&r.value).map(|e| schema_diag(r, &e)).collect(),
+                )),
                 None => diags.push(r.diag(
                     "",
                     Diagnostic::error("S201", format!(
@@ -132,20 +134,30 @@ pub fn validate(
         }
         report.diagnostics.extend(diags);
     }
-    // A contract cannot be built when a party it names is broken.
+    report
+}
+
+/// Marks contracts whose party is invalid as invalid too (S202, once per
+/// contract). Run after every check that can make a party invalid (schema,
+/// policy), so a contract is never built with a broken party.
+pub fn propagate_party_errors(
+    records: &[Record],
+    invalid: &mut BTreeSet<String>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     for r in records.iter().filter(|r| r.kind == RecordKind::Contract) {
         for field in ["party_a", "party_b"] {
             if let Some(pid) = r.str_at(&format!("/{field}"))
-                && report.invalid.contains(pid)
-                && !report.invalid.contains(&r.id)
+                && invalid.contains(pid)
+                && !invalid.contains(&r.id)
             {
-                report.invalid.insert(r.id.clone());
-                report.diagnostics.push(
+                invalid.insert(r.id.clone());
+                diagnostics.push(
                     r.diag(
                         &format!("/{field}"),
                         Diagnostic::error(
                             "S202",
-                            format!("party `{pid}` has errors (see its own diagnostics)"),
+                            format!("party `{pid}` has errors (reported on the party record)"),
                         )
                         .hint("fix the party record; this contract is built once it is valid"),
                     ),
@@ -153,7 +165,20 @@ pub fn validate(
             }
         }
     }
-    report
+}
+
+/// Drops a pattern error (S215) where a format check (S22x) already explains
+/// the same value better: `"1,280,000.00"` gets the money message only.
+fn one_per_value(diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let formats: BTreeSet<Option<String>> = diags
+        .iter()
+        .filter(|d| d.code.starts_with("S22"))
+        .map(|d| d.pointer.clone())
+        .collect();
+    diags
+        .into_iter()
+        .filter(|d| d.code != "S215" || !formats.contains(&d.pointer))
+        .collect()
 }
 
 fn template_schema(r: &Record, ws: &Workspace, diags: &mut Vec<Diagnostic>) -> Option<String> {
@@ -194,13 +219,14 @@ fn check_references(r: &Record, by_id: &BTreeMap<&str, &Record>, diags: &mut Vec
             Some(_) => diags.push(r.diag(
                 &ptr,
                 Diagnostic::error("S204", format!("`{pid}` is a contract, not a party")),
-            )),
+            )
+            .hint("`party_a` and `party_b` name party records (`kind: party`); a supplementary agreement names the contract it changes in `parent`")),
             None => diags.push(
                 r.diag(
                     &ptr,
                     Diagnostic::error("S204", format!("no party with id `{pid}`")),
                 )
-                .hint(suggest(pid, by_id, RecordKind::Party)),
+                .hint(suggest(pid, by_id, RecordKind::Party, &r.id)),
             ),
         }
     }
@@ -215,17 +241,22 @@ fn check_references(r: &Record, by_id: &BTreeMap<&str, &Record>, diags: &mut Vec
                         format!("no contract with id `{pid}` to be the parent"),
                     ),
                 )
-                .hint(suggest(pid, by_id, RecordKind::Contract)),
+                .hint(suggest(pid, by_id, RecordKind::Contract, &r.id)),
             ),
         }
     }
 }
 
-/// A hint naming the closest existing id of the right kind.
-fn suggest(missing: &str, by_id: &BTreeMap<&str, &Record>, kind: RecordKind) -> String {
+/// A hint naming the closest existing id of the right kind (never the asking record itself).
+fn suggest(
+    missing: &str,
+    by_id: &BTreeMap<&str, &Record>,
+    kind: RecordKind,
+    asking: &str,
+) -> String {
     let best = by_id
         .iter()
-        .filter(|(_, r)| r.kind == kind)
+        .filter(|(id, r)| r.kind == kind && **id != asking)
         .map(|(id, _)| (edit_distance(missing, id), *id))
         .min();
     match best {
@@ -337,18 +368,20 @@ fn schema_diag(r: &Record, e: &ValidationError) -> Diagnostic {
                     .collect::<Vec<_>>()
                     .join(" or "),
             };
+            // Numbers are shown as written (`1280000.00`), not as parsed (`1280000.0`).
+            let found = match (instance.as_ref(), r.source_text(&ptr)) {
+                (Value::Number(_), Some(raw)) => format!("the number {}", shorten(&raw, 40)),
+                _ => describe(instance),
+            };
             let d = Diagnostic::error(
                 "S212",
-                format!(
-                    "expected {} {expected}, found {}",
-                    article(&expected),
-                    describe(instance)
-                ),
+                format!("expected {} {expected}, found {found}", article(&expected)),
             );
             if r.was_float(&ptr) && expected == "string" {
                 d.hint(format!(
                     "money and other exact numbers are decimal strings: write it in quotes, e.g. \"{}\"",
-                    r.value.pointer(&ptr).map(|v| v.to_string()).unwrap_or_default()
+                    r.source_text(&ptr)
+                        .unwrap_or_else(|| r.value.pointer(&ptr).map(|v| v.to_string()).unwrap_or_default())
                 ))
             } else if expected == "string" && instance.is_number() {
                 d.hint("put the value in quotes")
@@ -379,17 +412,38 @@ fn schema_diag(r: &Record, e: &ValidationError) -> Diagnostic {
             format!("{} does not have the required form", describe(instance)),
         )
         .hint(format!("it must match the pattern {pattern}")),
-        _ => Diagnostic::error("S219", e.to_string()),
+        ValidationErrorKind::Maximum { limit } | ValidationErrorKind::Minimum { limit } => {
+            let found = r.source_text(&ptr).unwrap_or_else(|| instance.to_string());
+            let bound = if matches!(e.kind(), ValidationErrorKind::Maximum { .. }) {
+                "at most"
+            } else {
+                "at least"
+            };
+            Diagnostic::error(
+                "S219",
+                format!("must be {bound} {limit}, found {}", shorten(&found, 40)),
+            )
+        }
+        ValidationErrorKind::MinLength { limit: 1 } => {
+            Diagnostic::error("S219", "must not be empty")
+                .hint("write the value, or remove the line if the field is optional")
+        }
+        ValidationErrorKind::MinItems { limit } => {
+            Diagnostic::error("S219", format!("the list needs at least {limit} item(s)"))
+        }
+        _ => Diagnostic::error("S219", shorten(&e.to_string(), 200)),
     };
     r.diag(&ptr, d)
 }
 
 /// Format failures get the checker's own reason (e.g. the expected check character).
 fn format_diag(r: &Record, ptr: &str, format: &str, instance: &Value) -> Diagnostic {
-    let s = instance.as_str().unwrap_or_default();
+    let full = instance.as_str().unwrap_or_default();
+    let s = shorten(full, 40);
+    let s = s.as_ref();
     let (message, hint) = match format {
         "uscc" => (
-            match ident::uscc_check(s) {
+            match ident::uscc_check(full) {
                 Err(e) => format!("invalid 统一社会信用代码 `{s}`: {e}"),
                 Ok(()) => format!("invalid 统一社会信用代码 `{s}`"),
             },
@@ -398,14 +452,14 @@ fn format_diag(r: &Record, ptr: &str, format: &str, instance: &Value) -> Diagnos
             ),
         ),
         "cn-resident-id" => (
-            match ident::resident_id_check(s) {
+            match ident::resident_id_check(full) {
                 Err(e) => format!("invalid 居民身份证号码: {e}"),
                 Ok(()) => "invalid 居民身份证号码".to_owned(),
             },
             "copy the number again from the ID card".to_owned(),
         ),
         "money" => (
-            match Money::parse(s) {
+            match Money::parse(full) {
                 Err(e) => format!("invalid amount `{s}`: {e}"),
                 Ok(_) => format!("invalid amount `{s}`"),
             },
@@ -451,7 +505,7 @@ fn describe(v: &Value) -> String {
         Value::Null => "nothing (null)".into(),
         Value::Bool(b) => format!("the boolean {b}"),
         Value::Number(n) => format!("the number {n}"),
-        Value::String(s) => format!("\"{s}\""),
+        Value::String(s) => format!("\"{}\"", shorten(s, 60)),
         Value::Array(_) => "a list".into(),
         Value::Object(_) => "a mapping".into(),
     }

@@ -232,6 +232,7 @@ fn every_kind_of_bad_input_is_reported_with_its_place_in_one_run_and_nothing_is_
         "tests/cases/bad-input",
         "--workspace",
         ".",
+        "--draft",
         "--out",
         out.to_str().unwrap(),
     ]);
@@ -305,6 +306,7 @@ fn diagnostics_as_json_carry_file_line_column_and_pointer() {
         "tests/cases/bad-input",
         "--workspace",
         ".",
+        "--draft",
         "--out",
         out.to_str().unwrap(),
         "--format",
@@ -335,6 +337,7 @@ fn markup_and_code_in_record_values_render_literally() {
         "tests/cases/injection",
         "--workspace",
         ".",
+        "--draft",
         "--out",
         out.to_str().unwrap(),
     ]);

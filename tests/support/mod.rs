@@ -22,7 +22,14 @@ pub struct Run {
 }
 
 /// Runs `pactum` with `args` in the repository root.
+///
+/// A `build` must say `--draft` or `--register FILE`: a test must never issue
+/// numbers into the repository's own register (`.pactum/register.sqlite`).
 pub fn pactum(args: &[&str]) -> Run {
+    assert!(
+        args.first() != Some(&"build") || args.contains(&"--draft") || args.contains(&"--register"),
+        "a test ran `pactum build` in issue mode on the repository's register: pass --draft or --register"
+    );
     pactum_in(&repo(), args)
 }
 
