@@ -13,7 +13,6 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::checksum;
@@ -184,13 +183,62 @@ impl Rendered {
     }
 }
 
-/// The thread pool that typesets documents: typst recurses deeply on long
-/// documents, so workers get the stack the main thread has.
-pub fn worker_pool() -> std::io::Result<rayon::ThreadPool> {
-    rayon::ThreadPoolBuilder::new()
-        .stack_size(TYPESET_STACK)
-        .build()
-        .map_err(std::io::Error::other)
+/// Typesets documents in parallel and returns the results in input order.
+///
+/// Documents run on our own worker threads (with the stack typst's recursion
+/// needs), not as rayon jobs: typst parallelises inside a document on rayon's
+/// global pool, and a rayon worker waiting there would otherwise pick up
+/// another *document* and nest it inside the first, so memory and stack depth
+/// would grow with the batch. Threads: `RAYON_NUM_THREADS` or the number of cores.
+pub fn parallel_map<T: Sync, R: Send>(
+    items: &[T],
+    f: impl Fn(&T) -> R + Sync,
+) -> std::io::Result<Vec<R>> {
+    static GLOBAL_POOL: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    GLOBAL_POOL.get_or_init(|| {
+        // typst's own parallel sections run here; give them deep stacks too.
+        // (Fails harmlessly if the pool was already built.)
+        let _ = rayon::ThreadPoolBuilder::new()
+            .stack_size(TYPESET_STACK)
+            .build_global();
+    });
+    let threads = std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|s| s.parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .min(items.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: std::sync::Mutex<Vec<Option<R>>> =
+        std::sync::Mutex::new((0..items.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        let mut handles = Vec::new();
+        for i in 0..threads {
+            let handle = std::thread::Builder::new()
+                .name(format!("pactum-typeset-{i}"))
+                .stack_size(TYPESET_STACK)
+                .spawn_scoped(scope, || {
+                    loop {
+                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(k) else { break };
+                        let r = f(item);
+                        if let Ok(mut all) = results.lock() {
+                            all[k] = Some(r);
+                        }
+                    }
+                })?;
+            handles.push(handle);
+        }
+        for h in handles {
+            h.join()
+                .map_err(|_| std::io::Error::other("a typesetting thread panicked"))?;
+        }
+        Ok::<(), std::io::Error>(())
+    })?;
+    let all = results
+        .into_inner()
+        .map_err(|_| std::io::Error::other("a typesetting thread panicked"))?;
+    Ok(all.into_iter().flatten().collect())
 }
 
 /// One run's workspace and records, with the stages as methods.
@@ -502,7 +550,6 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
     std::fs::create_dir_all(&opts.out).map_err(io("create", &opts.out))?;
     let staging = Staging::new(&opts.out)?;
     let ts = Typesetter::new(&templates_dir);
-    let pool = worker_pool().map_err(io("start worker threads for", &opts.out))?;
     let template_hashes = project
         .workspace
         .template_hashes()
@@ -534,22 +581,19 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
             .filter(|id| done.get(*id).is_none_or(|(p, _)| p != &plans[*id]))
             .collect();
         progress.stage("typesetting", todo.len() as u64);
-        let results: Vec<(String, Produced)> = pool.install(|| {
-            todo.par_iter()
-                .map(|id| {
-                    let r = project.produce(
-                        &renderer,
-                        &ts,
-                        &staging,
-                        id,
-                        &plans[*id],
-                        opts.emit_typst.as_deref(),
-                    );
-                    progress.tick();
-                    ((*id).clone(), r)
-                })
-                .collect()
-        });
+        let results: Vec<(String, Produced)> = parallel_map(&todo, |id| {
+            let r = project.produce(
+                &renderer,
+                &ts,
+                &staging,
+                id,
+                &plans[*id],
+                opts.emit_typst.as_deref(),
+            );
+            progress.tick();
+            ((*id).clone(), r)
+        })
+        .map_err(io("typeset into", &opts.out))?;
         progress.finish();
         let mut failed = BTreeSet::new();
         for (id, result) in results {

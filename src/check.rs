@@ -14,7 +14,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::build::{self, BuildError, Project, io};
@@ -370,34 +369,33 @@ impl Tree {
     /// Every planned document, from the cache or typeset, in parallel.
     fn produce_all(
         &self,
-        pool: &rayon::ThreadPool,
         cache: Option<&Cache>,
         progress: &dyn Progress,
-    ) -> BTreeMap<String, Run> {
+    ) -> Result<BTreeMap<String, Run>, BuildError> {
         let ids: Vec<&String> = self.plans.keys().collect();
         progress.stage("checking", ids.len() as u64);
-        let results = pool.install(|| {
-            ids.par_iter()
-                .map(|id| {
-                    let inputs = self.inputs(id);
-                    let hit = cache.and_then(|c| c.get(&inputs));
-                    let result = match hit {
-                        Some(p) => (inputs, Ok(p), true),
-                        None => {
-                            let r = self.produce(id);
-                            if let (Some(c), Ok(p)) = (cache, &r) {
-                                c.put(&inputs, p);
-                            }
-                            (inputs, r, false)
-                        }
-                    };
-                    progress.tick();
-                    ((*id).clone(), result)
-                })
-                .collect::<Vec<_>>()
-        });
+        let results = build::parallel_map(&ids, |id| {
+            let inputs = self.inputs(id);
+            let hit = cache.and_then(|c| c.get(&inputs));
+            let result = match hit {
+                Some(p) => (inputs, Ok(p), true),
+                None => {
+                    let r = self.produce(id);
+                    if let (Some(c), Ok(p)) = (cache, &r) {
+                        c.put(&inputs, p);
+                    }
+                    (inputs, r, false)
+                }
+            };
+            progress.tick();
+            ((*id).clone(), result)
+        })
+        .map_err(io(
+            "run the typesetting threads for",
+            &self.project.workspace.root,
+        ))?;
         progress.finish();
-        results.into_iter().collect()
+        Ok(results.into_iter().collect())
     }
 
     /// The pages of one document as pictures (for the report).
@@ -548,7 +546,6 @@ pub fn check(opts: &CheckOptions, progress: &dyn Progress) -> Result<CheckOutcom
         .clone()
         .unwrap_or_else(|| default_lock(&opts.records));
     let tree = Tree::load(&opts.records, opts.workspace.as_deref(), true)?;
-    let pool = build::worker_pool().map_err(io("start worker threads for", &opts.records))?;
     let cache = if opts.cache {
         Cache::open(
             tree.project
@@ -561,7 +558,7 @@ pub fn check(opts: &CheckOptions, progress: &dyn Progress) -> Result<CheckOutcom
         None
     };
     let produced = if tree.renderer.is_some() {
-        tree.produce_all(&pool, cache.as_ref(), progress)
+        tree.produce_all(cache.as_ref(), progress)?
     } else {
         BTreeMap::new()
     };
@@ -714,16 +711,7 @@ pub fn check(opts: &CheckOptions, progress: &dyn Progress) -> Result<CheckOutcom
         stats,
     };
     if let Some(dir) = &opts.report {
-        let page = write_report(
-            opts,
-            &tree,
-            &outcome,
-            &texts,
-            &golden,
-            &pool,
-            cache.as_ref(),
-            dir,
-        )?;
+        let page = write_report(opts, &tree, &outcome, &texts, &golden, cache.as_ref(), dir)?;
         outcome.report = Some(page);
     }
     outcome.stats.seconds = started.elapsed().as_secs_f64();
@@ -773,7 +761,6 @@ fn write_report(
     outcome: &CheckOutcome,
     texts: &BTreeMap<String, String>,
     golden: &Path,
-    pool: &rayon::ThreadPool,
     cache: Option<&Cache>,
     dir: &Path,
 ) -> Result<PathBuf, BuildError> {
@@ -785,7 +772,7 @@ fn write_report(
             let base_records = base_root.join(&rel);
             let base = Tree::load(&base_records, Some(base_root), false)?;
             let before = if base.renderer.is_some() {
-                base.produce_all(pool, cache, &crate::progress::Silent)
+                base.produce_all(cache, &crate::progress::Silent)?
             } else {
                 BTreeMap::new()
             };
