@@ -283,13 +283,17 @@ impl Project {
     /// Validates every record (schemas, then the compliance policy on the
     /// records that passed their schema); returns the ids of contracts that
     /// can be built.
-    pub fn validate(&mut self) -> Vec<String> {
+    pub fn validate(&mut self, progress: &dyn Progress) -> Vec<String> {
         let (schemas, diags) = Schemas::compile(&self.workspace);
         self.diagnostics.extend(diags);
         let fonts = Fonts::get();
-        let report = validate::validate(&self.records, &self.workspace, &schemas, &|c| {
-            fonts.can_draw(c)
-        });
+        let report = validate::validate(
+            &self.records,
+            &self.workspace,
+            &schemas,
+            &|c| fonts.can_draw(c),
+            &|| progress.tick(),
+        );
         self.diagnostics.extend(report.diagnostics);
         let mut invalid = report.invalid;
         let (policy, diags) = Policy::load(&self.workspace);
@@ -514,7 +518,7 @@ impl Project {
 pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, BuildError> {
     let mut project = Project::load(&opts.records, opts.workspace.as_deref())?;
     progress.stage("validating", project.records.len() as u64);
-    let mut buildable = project.validate();
+    let mut buildable = project.validate(progress);
     progress.finish();
     if opts.deny_warnings {
         // A warning is an error now: its record is not built.

@@ -287,7 +287,7 @@ impl Tree {
     /// load → validate → (lint) → draft plan.
     fn load(records: &Path, workspace: Option<&Path>, with_lint: bool) -> Result<Tree, BuildError> {
         let mut project = Project::load(records, workspace)?;
-        let buildable = project.validate();
+        let buildable = project.validate(&crate::progress::Silent);
         let found = lint::lint(&project.workspace);
         if with_lint {
             project.diagnostics.extend(found.diagnostics);

@@ -97,12 +97,14 @@ pub struct Report {
 
 /// Validates all records: schema, formats, references and font coverage.
 ///
-/// `can_draw` tells whether some embedded font has a glyph for a character.
+/// `can_draw` tells whether some embedded font has a glyph for a character;
+/// `tick` is called after each record (progress).
 pub fn validate(
     records: &[Record],
     ws: &Workspace,
     schemas: &Schemas,
     can_draw: &dyn Fn(char) -> bool,
+    tick: &dyn Fn(),
 ) -> Report {
     let mut report = Report::default();
     let by_id: BTreeMap<&str, &Record> = records.iter().map(|r| (r.id.as_str(), r)).collect();
@@ -133,6 +135,7 @@ pub fn validate(
             report.invalid.insert(r.id.clone());
         }
         report.diagnostics.extend(diags);
+        tick();
     }
     report
 }
