@@ -117,8 +117,6 @@ pub struct Document {
     pub content_sha256: String,
     /// SHA-256 of the template files.
     pub template_sha256: String,
-    /// The records the document was made from, as they were at build time.
-    pub sources: Value,
 }
 
 /// The result of a run that could read its inputs: documents and diagnostics.
@@ -657,7 +655,6 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
                 pages: t.pages,
                 content_sha256: plan.content_sha256.clone(),
                 template_sha256: plan.template_sha256.clone(),
-                sources: project.sources(r, plan.parent_number.as_deref()),
             });
         }
         documents.sort_by(|a, b| a.file.cmp(&b.file));
@@ -671,16 +668,15 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
             staging.write("register.csv", register::to_csv(&rows).as_bytes())?;
             names.push("register.csv".into());
         }
-        let manifest = serde_json::json!({
-            "pactum": env!("CARGO_PKG_VERSION"),
-            "mode": if batch.is_some() { "issue" } else { "draft" },
-            "documents": documents,
-        });
-        let manifest = serde_json::to_string_pretty(&manifest).unwrap_or_default() + "\n";
-        staging.write("manifest.json", manifest.as_bytes())?;
+        let mode = if batch.is_some() { "issue" } else { "draft" };
+        staging.write_manifest(&project, &documents, &plans, mode)?;
         names.push("manifest.json".into());
-        let mut sums = Vec::new();
-        for name in &names {
+        // PDF digests are known; only the small files are read back.
+        let mut sums: Vec<(String, String)> = documents
+            .iter()
+            .map(|d| (d.file.clone(), d.sha256.clone()))
+            .collect();
+        for name in names.iter().filter(|n| !n.ends_with(".pdf")) {
             let bytes = std::fs::read(staging.dir.join(name)).map_err(io("read", &staging.dir))?;
             sums.push((name.clone(), checksum::sha256_hex(&bytes)));
         }
@@ -728,6 +724,57 @@ impl Staging {
         f.write_all(bytes).map_err(io("write", &path))?;
         f.sync_all().map_err(io("sync", &path))?;
         Ok(())
+    }
+
+    /// Writes `manifest.json`: each document with the records it was made from
+    /// (as they were at build time), one document at a time so a large batch
+    /// never holds the whole manifest in memory.
+    fn write_manifest(
+        &self,
+        project: &Project,
+        documents: &[Document],
+        plans: &BTreeMap<String, Plan>,
+        mode: &str,
+    ) -> Result<(), BuildError> {
+        let path = self.dir.join("manifest.json");
+        let file = std::fs::File::create(&path).map_err(io("create", &path))?;
+        let mut w = std::io::BufWriter::new(file);
+        let fail = |e: std::io::Error| BuildError::Io {
+            action: "write",
+            path: path.clone(),
+            source: e,
+        };
+        write!(
+            w,
+            "{{\n  \"pactum\": \"{}\",\n  \"mode\": \"{mode}\",\n  \"documents\": [",
+            env!("CARGO_PKG_VERSION")
+        )
+        .map_err(fail)?;
+        for (i, d) in documents.iter().enumerate() {
+            let mut v = serde_json::to_value(d).map_err(|e| fail(std::io::Error::other(e)))?;
+            if let (Some(obj), Some(r)) = (v.as_object_mut(), project.record(&d.id)) {
+                let parent = plans.get(&d.id).and_then(|p| p.parent_number.as_deref());
+                obj.insert("sources".into(), project.sources(r, parent));
+            }
+            let text =
+                serde_json::to_string_pretty(&v).map_err(|e| fail(std::io::Error::other(e)))?;
+            w.write_all(if i == 0 { b"\n" } else { b",\n" })
+                .map_err(fail)?;
+            for (k, line) in text.lines().enumerate() {
+                if k > 0 {
+                    w.write_all(b"\n").map_err(fail)?;
+                }
+                write!(w, "    {line}").map_err(fail)?;
+            }
+        }
+        w.write_all(if documents.is_empty() {
+            b"]\n}\n"
+        } else {
+            b"\n  ]\n}\n"
+        })
+        .map_err(fail)?;
+        let file = w.into_inner().map_err(|e| fail(e.into_error()))?;
+        file.sync_all().map_err(io("sync", &path))
     }
 
     fn commit<'a>(self, names: impl Iterator<Item = &'a str>) -> Result<(), BuildError> {

@@ -158,9 +158,10 @@ fn main() {
         rss.push((n, m.peak_rss_mb));
         let _ = std::fs::remove_dir_all(&records);
     }
-    if let (Some((n1, r1)), Some((n2, r2))) = (rss.first(), rss.last())
-        && n1 != n2
-    {
+    // Compare the largest size with the one before it (e.g. 10,000 with 1,000).
+    if rss.len() >= 2 {
+        let (n1, r1) = rss[rss.len() - 2];
+        let (n2, r2) = rss[rss.len() - 1];
         println!("\npeak RSS at N={n2} is {:.2}× the peak at N={n1}", r2 / r1);
     }
 
