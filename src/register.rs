@@ -365,13 +365,7 @@ impl Batch<'_> {
                         number: r.get(0)?,
                         status: Status::from_db(&r.get::<_, String>(1)?),
                         void_reason: r.get(2)?,
-                        latest: Revision {
-                            revision: r.get(3)?,
-                            content_sha256: r.get(4)?,
-                            template_sha256: r.get(5)?,
-                            pdf_sha256: r.get(6)?,
-                            issued_at: r.get(7)?,
-                        },
+                        latest: revision_at(r, 3)?,
                     })
                 },
             )
@@ -503,6 +497,18 @@ fn list_rows(conn: &Connection) -> rusqlite::Result<Vec<Row>> {
     stmt.query_map([], row_from_sql)?.collect()
 }
 
+/// A `Revision` from five columns starting at `at`: revision, content,
+/// template and PDF digests, issue time (the order both queries select them in).
+fn revision_at(r: &rusqlite::Row, at: usize) -> rusqlite::Result<Revision> {
+    Ok(Revision {
+        revision: r.get(at)?,
+        content_sha256: r.get(at + 1)?,
+        template_sha256: r.get(at + 2)?,
+        pdf_sha256: r.get(at + 3)?,
+        issued_at: r.get(at + 4)?,
+    })
+}
+
 fn row_from_sql(r: &rusqlite::Row) -> rusqlite::Result<Row> {
     Ok(Row {
         number: r.get(0)?,
@@ -510,13 +516,7 @@ fn row_from_sql(r: &rusqlite::Row) -> rusqlite::Result<Row> {
         template: r.get(2)?,
         status: Status::from_db(&r.get::<_, String>(3)?),
         void_reason: r.get(4)?,
-        revision: Revision {
-            revision: r.get(5)?,
-            content_sha256: r.get(6)?,
-            template_sha256: r.get(7)?,
-            pdf_sha256: r.get(8)?,
-            issued_at: r.get(9)?,
-        },
+        revision: revision_at(r, 5)?,
         facts: Facts {
             title: r.get(10)?,
             party_a: r.get(11)?,
