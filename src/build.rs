@@ -127,8 +127,8 @@ pub struct Outcome {
     /// Every problem found, sorted by place.
     pub diagnostics: Vec<Diagnostic>,
     /// Seconds spent inside typst (layout and PDF export), summed over threads.
-    /// Exact with one thread; with several, rayon's work stealing can run one
-    /// document inside another's typst call, so the sum is an upper bound.
+    /// Exact with one worker; with several, time a document spends waiting for
+    /// typst's shared thread pool counts too, so the sum is an upper bound.
     pub typst_seconds: f64,
 }
 

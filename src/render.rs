@@ -155,7 +155,7 @@ fn chain(e: &tera::Error) -> String {
 fn register_filters(tera: &mut Tera) {
     tera.register_filter("cny_upper", |v: &Value, _: &HashMap<String, Value>| {
         let m = money_arg("cny_upper", v)?;
-        Ok(Value::String(format!("人民币{}", money::cny_upper(m))))
+        Ok(Value::String(money::cny_upper_with_prefix(m)))
     });
     tera.register_filter("money", |v: &Value, args: &HashMap<String, Value>| {
         let m = money_arg("money", v)?;

@@ -62,14 +62,6 @@ impl Fonts {
             .iter()
             .any(|f| f.info().coverage.contains(c as u32))
     }
-
-    /// Family names of the embedded fonts, sorted and unique.
-    pub fn families(&self) -> Vec<String> {
-        let mut v: Vec<String> = self.fonts.iter().map(|f| f.info().family.clone()).collect();
-        v.sort();
-        v.dedup();
-        v
-    }
 }
 
 /// A problem typst reported, already located in the file it happened in.

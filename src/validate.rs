@@ -13,7 +13,7 @@ use jsonschema::{ValidationError, Validator};
 use serde_json::Value;
 
 use crate::cndate::parse_iso_date;
-use crate::diagnostic::{Diagnostic, Pos, shorten};
+use crate::diagnostic::{Diagnostic, Pos, edit_distance, shorten};
 use crate::ident;
 use crate::money::Money;
 use crate::record::{Record, RecordKind, escape_pointer};
@@ -266,20 +266,6 @@ fn suggest(
         Some((d, id)) if d <= missing.len().max(3) / 2 => format!("did you mean `{id}`?"),
         _ => "check the id against the records in the records folder".into(),
     }
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 /// Reports characters no embedded font can draw, one diagnostic per field.

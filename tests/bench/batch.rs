@@ -181,8 +181,8 @@ fn main() {
         two.wall,
         one.wall / two.wall
     );
-    // With one thread typst's time is exact (with several, work stealing nests
-    // documents inside each other's typst calls and the sum overcounts).
+    // With one worker typst's time is exact (with several, time spent waiting
+    // for typst's shared thread pool is counted too).
     println!(
         "time inside typst (layout + PDF export), 1 thread, N={n}: {typst:.2} s of {:.2} s CPU = {:.1} %; everything else {:.1} %",
         one.cpu,
