@@ -183,50 +183,53 @@ impl Rendered {
 
 /// Typesets documents in parallel and returns the results in input order.
 ///
-/// Documents run on our own worker threads (with the stack typst's recursion
-/// needs), not as rayon jobs: typst parallelises inside a document on rayon's
-/// global pool, and a rayon worker waiting there would otherwise pick up
-/// another *document* and nest it inside the first, so memory and stack depth
-/// would grow with the batch. Threads: `RAYON_NUM_THREADS` or the number of cores.
+/// Each worker takes the next document and runs typst inside its own rayon
+/// pool: with more documents than cores that pool has one thread, so typst's
+/// inner parallel sections run inline on the worker instead of being handed
+/// to a shared pool and waited for (a handover per section, and on a shared
+/// pool a waiting worker would pick up another *document* and nest it inside
+/// the first, growing memory and stack depth with the batch). With fewer
+/// documents than cores the spare cores go to each document's pool. Workers:
+/// `RAYON_NUM_THREADS` or the number of cores.
 pub fn parallel_map<T: Sync, R: Send>(
     items: &[T],
     f: impl Fn(&T) -> R + Sync,
 ) -> std::io::Result<Vec<R>> {
-    static GLOBAL_POOL: std::sync::OnceLock<()> = std::sync::OnceLock::new();
-    GLOBAL_POOL.get_or_init(|| {
-        // typst's own parallel sections run here; give them deep stacks too.
-        // (Fails harmlessly if the pool was already built.)
-        let _ = rayon::ThreadPoolBuilder::new()
-            .stack_size(TYPESET_STACK)
-            .build_global();
-    });
-    let threads = std::env::var("RAYON_NUM_THREADS")
+    let cores = std::env::var("RAYON_NUM_THREADS")
         .ok()
         .and_then(|s| s.parse::<usize>().ok())
         .filter(|n| *n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .min(items.len().max(1));
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let workers = cores.min(items.len().max(1));
+    let pool_threads = (cores / workers).max(1);
     let next = std::sync::atomic::AtomicUsize::new(0);
     let results: std::sync::Mutex<Vec<Option<R>>> =
         std::sync::Mutex::new((0..items.len()).map(|_| None).collect());
-    std::thread::scope(|scope| {
-        let mut handles = Vec::new();
-        for i in 0..threads {
-            let handle = std::thread::Builder::new()
-                .name(format!("pactum-typeset-{i}"))
-                .stack_size(TYPESET_STACK)
-                .spawn_scoped(scope, || {
-                    loop {
-                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(item) = items.get(k) else { break };
-                        let r = f(item);
-                        if let Ok(mut all) = results.lock() {
-                            all[k] = Some(r);
-                        }
-                    }
-                })?;
-            handles.push(handle);
+    let work = || {
+        loop {
+            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(item) = items.get(k) else { break };
+            let r = f(item);
+            if let Ok(mut all) = results.lock() {
+                all[k] = Some(r);
+            }
         }
+    };
+    let pools = (0..workers)
+        .map(|i| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(pool_threads)
+                .stack_size(TYPESET_STACK)
+                .thread_name(move |t| format!("pactum-typeset-{i}.{t}"))
+                .build()
+                .map_err(std::io::Error::other)
+        })
+        .collect::<std::io::Result<Vec<_>>>()?;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = pools
+            .iter()
+            .map(|pool| scope.spawn(|| pool.install(work)))
+            .collect();
         for h in handles {
             h.join()
                 .map_err(|_| std::io::Error::other("a typesetting thread panicked"))?;

@@ -10,7 +10,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use chrono::{Datelike, NaiveDate};
@@ -162,16 +162,16 @@ pub struct Typesetter {
     fonts: &'static Fonts,
     sources: Mutex<HashMap<FileId, FileResult<Source>>>,
     files: Mutex<HashMap<FileId, FileResult<Bytes>>>,
-    compiled: AtomicUsize,
     /// Nanoseconds spent inside typst (layout and PDF export), summed over threads.
     busy_nanos: AtomicU64,
 }
 
-/// typst memoises layout work across documents; trimming its cache every few
-/// documents keeps memory flat over a long batch while keeping the shared
-/// (template, font) work warm.
-const EVICT_EVERY: usize = 16;
-const EVICT_MAX_AGE: usize = 4;
+/// After each document, typst's memo cache drops what the last two documents
+/// (one per worker on two cores) did not use. Almost nothing of a contract's
+/// layout is reusable by the next one (typst keys it by location), so a longer
+/// memory only grows the heap: keeping 64 documents' worth cost ~600 MB and
+/// made allocation slower, with no gain in speed (README, Performance).
+const EVICT_MAX_AGE: usize = 2;
 
 impl Typesetter {
     /// A typesetter reading template files from `templates_dir` only.
@@ -182,7 +182,6 @@ impl Typesetter {
             fonts: Fonts::get(),
             sources: Mutex::new(HashMap::new()),
             files: Mutex::new(HashMap::new()),
-            compiled: AtomicUsize::new(0),
             busy_nanos: AtomicU64::new(0),
         }
     }
@@ -271,9 +270,7 @@ impl Typesetter {
             read: Mutex::new(HashSet::new()),
         };
         let warned = typst::compile::<PagedDocument>(&world);
-        if self.compiled.fetch_add(1, Ordering::Relaxed) % EVICT_EVERY == EVICT_EVERY - 1 {
-            typst::comemo::evict(EVICT_MAX_AGE);
-        }
+        typst::comemo::evict(EVICT_MAX_AGE);
         if let Some(dir) = job.emit {
             world.emit(dir).map_err(|e| {
                 vec![TypstProblem::unlocated(format!(
