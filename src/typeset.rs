@@ -17,7 +17,7 @@ use chrono::{Datelike, NaiveDate};
 use typst::diag::{FileError, FileResult, Severity, SourceDiagnostic};
 use typst::foundations::{Bytes, Datetime, Duration, Smart};
 use typst::layout::{Frame, FrameItem, Point, Transform};
-use typst::syntax::{FileId, RootedPath, Source, VirtualPath, VirtualRoot};
+use typst::syntax::{FileId, RootedPath, Source, SyntaxKind, SyntaxNode, VirtualPath, VirtualRoot};
 use typst::text::{Font, FontBook};
 use typst::utils::LazyHash;
 use typst::{Library, LibraryExt, World, WorldExt};
@@ -263,9 +263,12 @@ impl Typesetter {
             job.date.month() as u8,
             job.date.day() as u8,
         );
+        let (main, chunks) = split_plain(job.template, &job.markup);
         let world = DocWorld {
             ts: self,
-            main: Source::new(main_id, job.markup.clone()),
+            main: Source::new(main_id, main),
+            generated: &job.markup,
+            chunks,
             today,
             read: Mutex::new(HashSet::new()),
         };
@@ -454,7 +457,11 @@ fn poisoned() -> FileError {
 /// The typst `World` for one document.
 struct DocWorld<'a> {
     ts: &'a Typesetter,
+    /// The generated markup with its plain paragraphs moved to `chunks`.
     main: Source,
+    /// The markup as the render stage generated it (for diagnostics).
+    generated: &'a str,
+    chunks: HashMap<FileId, Chunk>,
     today: Option<Datetime>,
     /// Every file this document read (for `--emit-typst`).
     read: Mutex<HashSet<FileId>>,
@@ -477,6 +484,9 @@ impl World for DocWorld<'_> {
         if id == self.main.id() {
             return Ok(self.main.clone());
         }
+        if let Some(chunk) = self.chunks.get(&id) {
+            return Ok(chunk.source.clone());
+        }
         self.note(id);
         let mut cache = self.ts.sources.lock().map_err(|_| poisoned())?;
         if let Some(s) = cache.get(&id) {
@@ -493,6 +503,9 @@ impl World for DocWorld<'_> {
     fn file(&self, id: FileId) -> FileResult<Bytes> {
         if id == self.main.id() {
             return Ok(Bytes::from_string(self.main.clone()));
+        }
+        if let Some(chunk) = self.chunks.get(&id) {
+            return Ok(Bytes::from_string(chunk.source.clone()));
         }
         self.note(id);
         self.ts.read(id)
@@ -520,6 +533,14 @@ impl DocWorld<'_> {
     fn emit(&self, dir: &Path) -> std::io::Result<()> {
         std::fs::create_dir_all(dir)?;
         std::fs::write(dir.join("main.typ"), self.main.text())?;
+        for (id, chunk) in &self.chunks {
+            if let Ok(dest) = id.get().vpath().realize(dir) {
+                if let Some(parent) = dest.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                std::fs::write(dest, chunk.source.text())?;
+            }
+        }
         let read = self.read.lock().map(|r| r.clone()).unwrap_or_default();
         for id in read {
             let vpath = id.get().vpath();
@@ -549,19 +570,31 @@ impl DocWorld<'_> {
             .filter(|e| e.severity == severity)
             .map(|e| {
                 let id = e.span.id();
-                let source = id.and_then(|id| self.source(id).ok());
+                let chunk = id.and_then(|id| self.chunks.get(&id));
+                let generated = chunk.is_some() || id == Some(self.main.id());
                 let range = self.range(e.span);
-                let (line_col, line_text) = match (&source, range) {
-                    (Some(src), Some(r)) => {
-                        let lc = src.lines().byte_to_line_column(r.start);
-                        let text =
-                            lc.and_then(|(l, _)| src.text().lines().nth(l).map(str::to_owned));
-                        (lc.map(|(l, c)| (l + 1, c + 1)), text)
-                    }
-                    _ => (None, None),
+                // Positions in the generated markup (whose lines the main
+                // source keeps) or in a template file.
+                let lc = match (chunk, range) {
+                    (Some(c), Some(r)) => Source::detached(self.generated)
+                        .lines()
+                        .byte_to_line_column(c.offset + r.start),
+                    (None, Some(r)) => id
+                        .and_then(|id| self.source(id).ok())
+                        .and_then(|src| src.lines().byte_to_line_column(r.start)),
+                    _ => None,
                 };
+                let line_text = lc.and_then(|(l, _)| {
+                    if generated {
+                        self.generated.lines().nth(l).map(str::to_owned)
+                    } else {
+                        let src = self.source(id?).ok()?;
+                        src.text().lines().nth(l).map(str::to_owned)
+                    }
+                });
+                let line_col = lc.map(|(l, c)| (l + 1, c + 1));
                 let file = id
-                    .filter(|id| *id != self.main.id())
+                    .filter(|_| !generated)
                     .map(|id| PathBuf::from(id.get().vpath().get_without_slash()));
                 TypstProblem {
                     file,
@@ -575,9 +608,162 @@ impl DocWorld<'_> {
     }
 }
 
+/// A run of plain markup moved out of the generated source (see [`split_plain`]).
+struct Chunk {
+    source: Source,
+    /// Byte offset of its text in the generated markup.
+    offset: usize,
+}
+
+/// Moves every top-level paragraph, heading or list of the generated markup
+/// that is plain markup (text, escapes, strong and emphasis, headings, list
+/// items; no code, labels or references) into a file of its own,
+/// `/_chunks/<template>/<k>.typ`, included from the main source in its place.
+///
+/// Why: typst identifies laid-out content by syntax spans, which number the
+/// nodes of a whole file, so one escape more early in a contract renumbers
+/// every clause after it and nothing laid out for the previous contract can be
+/// reused. A clause in a file of its own keeps its spans wherever it sits, so
+/// typst lays an unchanged clause out once for the batch, not once per
+/// contract. The replacement keeps the line structure, so a diagnostic in the
+/// main source still names the generated line. Output is the same as without
+/// the split.
+fn split_plain(template: &str, markup: &str) -> (String, HashMap<FileId, Chunk>) {
+    let root = typst::syntax::parse(markup);
+    let mut chunks = HashMap::new();
+    if root.diagnosis().errors {
+        return (markup.to_owned(), chunks);
+    }
+    let mut main = String::with_capacity(markup.len());
+    let mut group: Vec<&SyntaxNode> = Vec::new();
+    let (mut start, mut at) = (0, 0);
+    let mut flush =
+        |group: &mut Vec<&SyntaxNode>, range: std::ops::Range<usize>, main: &mut String| {
+            let text = &markup[range.clone()];
+            let plain = group.iter().all(|n| is_plain(n))
+                && group.iter().any(|n| n.kind() != SyntaxKind::Space);
+            let path = format!("/{CHUNK_DIR}/{template}/{}.typ", chunks.len());
+            let id = VirtualPath::new(&path)
+                .ok()
+                .map(|vp| RootedPath::new(VirtualRoot::Project, vp).intern());
+            match id.filter(|_| plain) {
+                Some(id) => {
+                    main.push_str(&format!("#include \"{path}\""));
+                    main.extend(std::iter::repeat_n('\n', text.matches('\n').count()));
+                    let source = Source::new(id, text.to_owned());
+                    chunks.insert(
+                        id,
+                        Chunk {
+                            source,
+                            offset: range.start,
+                        },
+                    );
+                }
+                None => main.push_str(text),
+            }
+            group.clear();
+        };
+    for node in root.children() {
+        if node.kind() == SyntaxKind::Parbreak {
+            flush(&mut group, start..at, &mut main);
+            main.push_str(&markup[at..at + node.len()]);
+            start = at + node.len();
+        } else {
+            group.push(node);
+        }
+        at += node.len();
+    }
+    flush(&mut group, start..at, &mut main);
+    (main, chunks)
+}
+
+/// Folder (under the template root, served from memory) of [`split_plain`]'s files.
+const CHUNK_DIR: &str = "_chunks";
+
+/// Whether `node` is markup without code: it reads nothing and defines nothing.
+fn is_plain(node: &SyntaxNode) -> bool {
+    use SyntaxKind::*;
+    matches!(
+        node.kind(),
+        Markup
+            | Text
+            | Space
+            | Linebreak
+            | Escape
+            | Shorthand
+            | SmartQuote
+            | Strong
+            | Emph
+            | Star
+            | Underscore
+            | Heading
+            | HeadingMarker
+            | ListItem
+            | ListMarker
+            | EnumItem
+            | EnumMarker
+            | TermItem
+            | TermMarker
+            | Colon
+    ) && node.children().all(is_plain)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_paragraphs_move_to_their_own_files_and_lines_stay_put() {
+        let markup = "#import \"/_lib/contract.typ\": *\n\n= 定义\n\n甲方应当\\-按期付款。\n第二行 *加粗*。\n\n#strong[¥1] 元\n\n- 附件1\n- 附件2\n";
+        let (main, chunks) = split_plain("service-zh", markup);
+        assert_eq!(main.lines().count(), markup.lines().count(), "{main}");
+        // The heading, the two-line paragraph and the list move; code stays.
+        assert_eq!(chunks.len(), 3, "{main}");
+        assert!(main.starts_with("#import"), "{main}");
+        assert!(main.contains("#strong[¥1] 元"), "{main}");
+        assert!(
+            main.contains("#include \"/_chunks/service-zh/1.typ\"\n\n\n#strong"),
+            "{main}"
+        );
+        let mut texts: Vec<(usize, &str)> = chunks
+            .values()
+            .map(|c| (c.offset, c.source.text()))
+            .collect();
+        texts.sort();
+        for (offset, text) in &texts {
+            assert_eq!(&markup[*offset..*offset + text.len()], *text);
+        }
+        assert_eq!(texts[1].1, "甲方应当\\-按期付款。\n第二行 *加粗*。");
+    }
+
+    #[test]
+    fn an_error_in_a_moved_paragraph_names_its_generated_line() {
+        let ts = Typesetter::new(&Path::new(env!("CARGO_MANIFEST_DIR")).join("templates"));
+        // U+20000 is in no embedded font: under PDF/A that is an error at the glyph.
+        let markup = "#set text(font: \"Noto Serif SC\")\n\n第一段。\n\n#strong[代码段]\n\n第二段\n含\u{20000}字。\n";
+        let job = Job {
+            template: "service-zh",
+            markup: markup.to_owned(),
+            date: NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
+            ident: "t",
+            emit: None,
+        };
+        let Err(problems) = ts.pdf(&job) else {
+            panic!("a glyph no font has must fail under PDF/A")
+        };
+        let p = &problems[0];
+        assert_eq!(p.file, None, "{:?}", p.message);
+        assert_eq!(p.line_col, Some((8, 1)), "{:?}", p.message);
+        assert_eq!(p.line_text.as_deref(), Some("含\u{20000}字。"));
+    }
+
+    #[test]
+    fn markup_with_syntax_errors_is_not_split() {
+        let markup = "段落一。\n\n#strong[未闭合\n\n段落二。\n";
+        let (main, chunks) = split_plain("t", markup);
+        assert_eq!(main, markup);
+        assert!(chunks.is_empty());
+    }
 
     #[test]
     fn embedded_fonts_cover_names_outside_gb2312_and_latin() {

@@ -242,14 +242,26 @@ fn main() {
         for e in walkdir::WalkDir::new(&from) {
             let e = e.unwrap();
             let rel = e.path().strip_prefix(&from).unwrap();
-            let dest = if rel == Path::new("main.typ") {
-                bundle_root.join(id).join("main.typ")
+            // Template files are shared; main.typ and its paragraph files
+            // (`_chunks/`, different in every document) go under the document's id.
+            let own = rel == Path::new("main.typ") || rel.starts_with("_chunks");
+            let dest = if own {
+                bundle_root.join(id).join(rel)
             } else {
                 bundle_root.join(rel)
             };
             if e.file_type().is_file() {
                 std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
-                std::fs::copy(e.path(), dest).unwrap();
+                if rel == Path::new("main.typ") {
+                    let text = std::fs::read_to_string(e.path()).unwrap();
+                    let text = text.replace(
+                        "#include \"/_chunks/",
+                        &format!("#include \"/{id}/_chunks/"),
+                    );
+                    std::fs::write(dest, text).unwrap();
+                } else {
+                    std::fs::copy(e.path(), dest).unwrap();
+                }
             }
         }
         src.push_str(&format!(
