@@ -22,6 +22,37 @@ use pactum::progress::{Progress, Reporter, Silent};
 use pactum::register::{self, Register};
 use pactum::{annotate, numbering, workspace};
 
+/// `print!` to stdout; see [`stdout_failed`].
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = write!(std::io::stdout(), $($arg)*) {
+            stdout_failed(e)
+        }
+    }};
+}
+
+/// `println!` to stdout; see [`stdout_failed`].
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout(), $($arg)*) {
+            stdout_failed(e)
+        }
+    }};
+}
+
+/// Output that cannot be written: a reader that went away (`pactum register
+/// list | head`) ends the process quietly, as with other command-line tools;
+/// anything else (a full disk) is an environment error.
+fn stdout_failed(e: std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    eprintln!("error: cannot write the output ({e})");
+    std::process::exit(2)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -54,12 +85,12 @@ fn main() -> ExitCode {
 
 fn run_explain(args: &ExplainArgs) -> ExitCode {
     let Some(code) = &args.code else {
-        print!("{}", codes::listing());
+        out!("{}", codes::listing());
         return ExitCode::SUCCESS;
     };
     match codes::lookup(code) {
         Some(c) => {
-            print!("{}", codes::explain(c));
+            out!("{}", codes::explain(c));
             ExitCode::SUCCESS
         }
         None => {
@@ -88,7 +119,7 @@ fn log_location(
 fn print_json(value: &impl serde::Serialize) -> bool {
     match serde_json::to_string_pretty(value) {
         Ok(s) => {
-            println!("{s}");
+            outln!("{s}");
             true
         }
         Err(e) => {
@@ -166,7 +197,7 @@ fn run_verify(args: &VerifyArgs) -> ExitCode {
                 return ExitCode::from(2);
             }
         }
-        Format::Human => print!("{}", report.to_human()),
+        Format::Human => out!("{}", report.to_human()),
     }
     if report.ok() {
         ExitCode::SUCCESS
@@ -210,7 +241,7 @@ fn run_handover(args: &HandoverArgs) -> ExitCode {
             }
         }
         Format::Human => {
-            print!("{}", received.report.to_human());
+            out!("{}", received.report.to_human());
             if let Some(h) = &received.report.handover
                 && &h.to != by
             {
@@ -286,7 +317,7 @@ fn run_build(args: &BuildArgs) -> ExitCode {
     };
     match args.format {
         Format::Json => match serde_json::to_string_pretty(&outcome) {
-            Ok(s) => println!("{s}"),
+            Ok(s) => outln!("{s}"),
             Err(e) => {
                 eprintln!("error: failed to write JSON ({e})");
                 return ExitCode::from(2);
@@ -366,14 +397,14 @@ fn run_check(args: &CheckArgs) -> ExitCode {
             eprint!("{}", annotate::human(&outcome, color, &records));
         }
         CheckFormat::Json => match annotate::json(&outcome) {
-            Ok(s) => println!("{s}"),
+            Ok(s) => outln!("{s}"),
             Err(e) => {
                 eprintln!("error: failed to write JSON ({e})");
                 return ExitCode::from(2);
             }
         },
-        CheckFormat::Github => print!("{}", annotate::github(&outcome)),
-        CheckFormat::Junit => print!("{}", annotate::junit(&outcome)),
+        CheckFormat::Github => out!("{}", annotate::github(&outcome)),
+        CheckFormat::Junit => out!("{}", annotate::junit(&outcome)),
     }
     if outcome.failed() {
         ExitCode::from(1)
@@ -400,12 +431,15 @@ fn run_register(args: &RegisterArgs) -> Result<ExitCode, Box<dyn std::error::Err
     let mut reg = Register::open(&path, Duration::from_secs(args.location.lock_timeout))?;
     match &args.action {
         RegisterAction::List => {
-            println!(
+            outln!(
                 "{:<18} {:<4} {:<6} {:<12} 合同名称 / record",
-                "合同编号", "修改", "状态", "签署日期"
+                "合同编号",
+                "修改",
+                "状态",
+                "签署日期"
             );
             for r in reg.list()? {
-                println!(
+                outln!(
                     "{:<22} {:02}     {:<6} {:<12} {} ({})",
                     r.number,
                     r.revision.revision,
@@ -419,10 +453,10 @@ fn run_register(args: &RegisterArgs) -> Result<ExitCode, Box<dyn std::error::Err
         RegisterAction::Show { number } => {
             let rows = reg.show(number)?;
             let first = &rows[0];
-            println!("合同编号   {}", first.number);
-            println!("record     {}", first.record_id);
-            println!("template   {}", first.template);
-            println!(
+            outln!("合同编号   {}", first.number);
+            outln!("record     {}", first.record_id);
+            outln!("template   {}", first.template);
+            outln!(
                 "status     {}{}",
                 first.status.label_zh(),
                 first
@@ -432,7 +466,7 @@ fn run_register(args: &RegisterArgs) -> Result<ExitCode, Box<dyn std::error::Err
                     .unwrap_or_default()
             );
             for r in &rows {
-                println!(
+                outln!(
                     "\n修改次第 {:02}  issued {}\n  合同名称 {}\n  甲方 {}  乙方 {}\n  签署 {}  生效 {}  到期 {}  金额 {} {}\n  content  {}\n  template {}\n  pdf      {}{}",
                     r.revision.revision,
                     r.revision.issued_at,
@@ -470,7 +504,7 @@ fn run_register(args: &RegisterArgs) -> Result<ExitCode, Box<dyn std::error::Err
             };
             match output {
                 Some(p) => std::fs::write(p, text)?,
-                None => print!("{text}"),
+                None => out!("{text}"),
             }
         }
     }

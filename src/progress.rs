@@ -71,9 +71,16 @@ impl Progress for Reporter {
         }
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
         let style = ProgressStyle::with_template(
-            "{prefix:>12} [{bar:30}] {pos}/{len} {per_sec} eta {eta} {wide_msg}",
+            "{prefix:>12} [{bar:30}] {pos}/{len} {rate} eta {eta} {wide_msg}",
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar())
+        // indicatif's own `{per_sec}` prints four decimals.
+        .with_key(
+            "rate",
+            |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.1}/s", state.per_sec());
+            },
+        )
         .progress_chars("=> ");
         bar.set_style(style);
         bar.set_prefix(name.to_owned());

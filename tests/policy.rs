@@ -322,3 +322,21 @@ fn the_policy_can_grade_a_rule_down_or_switch_it_off() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(!run.stderr.contains("P0502"), "{}", run.stderr);
 }
+
+/// `pactum explain | head -1`: the reader goes away; pactum ends quietly
+/// (exit 0, nothing on stderr) instead of panicking on the broken pipe.
+#[test]
+fn a_closed_stdout_ends_pactum_quietly() {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pactum"))
+        .arg("explain")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the only reading end before pactum writes: its first write fails.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
