@@ -22,6 +22,13 @@ use pactum::progress::{Progress, Reporter, Silent};
 use pactum::register::{self, Register};
 use pactum::{annotate, numbering, workspace};
 
+/// `text` padded with spaces to `columns` terminal columns (a CJK character
+/// takes two), for tables whose cells mix Chinese and Latin text.
+fn pad(text: &str, columns: usize) -> String {
+    let width = unicode_width::UnicodeWidthStr::width(text);
+    format!("{text}{}", " ".repeat(columns.saturating_sub(width)))
+}
+
 /// `print!` to stdout; see [`stdout_failed`].
 macro_rules! out {
     ($($arg:tt)*) => {{
@@ -432,19 +439,19 @@ fn run_register(args: &RegisterArgs) -> Result<ExitCode, Box<dyn std::error::Err
     match &args.action {
         RegisterAction::List => {
             outln!(
-                "{:<18} {:<4} {:<6} {:<12} 合同名称 / record",
-                "合同编号",
-                "修改",
-                "状态",
-                "签署日期"
+                "{} {} {} {} 合同名称 / record",
+                pad("合同编号", 22),
+                pad("修改", 4),
+                pad("状态", 6),
+                pad("签署日期", 12)
             );
             for r in reg.list()? {
                 outln!(
-                    "{:<22} {:02}     {:<6} {:<12} {} ({})",
-                    r.number,
-                    r.revision.revision,
-                    r.status.label_zh(),
-                    r.facts.signing_date,
+                    "{} {} {} {} {} ({})",
+                    pad(&r.number, 22),
+                    pad(&format!("{:02}", r.revision.revision), 4),
+                    pad(r.status.label_zh(), 6),
+                    pad(&r.facts.signing_date, 12),
                     r.facts.title,
                     r.record_id
                 );

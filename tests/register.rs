@@ -396,6 +396,39 @@ fn a_voided_number_is_kept_marked_never_reused_and_its_record_cannot_be_rebuilt(
     assert_eq!(now["fw-2026-002"], number);
     assert_ne!(now["fw-2026-002-r"], number);
     assert_contiguous(&now, "FW-2026-");
+    // `register list` shows it as 作废, with the columns lined up on a
+    // terminal although the cells mix Chinese (two columns) and Latin.
+    let list = pactum(&["register", "--register", reg.to_str().unwrap(), "list"]);
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    assert!(
+        list.stdout
+            .lines()
+            .any(|l| l.starts_with(&number) && l.contains("作废")),
+        "{}",
+        list.stdout
+    );
+    let title_columns: BTreeSet<usize> = list.stdout.lines().map(fifth_field_column).collect();
+    assert_eq!(title_columns.len(), 1, "{}", list.stdout);
+}
+
+/// The terminal column where the fifth whitespace-separated field of `line` starts.
+fn fifth_field_column(line: &str) -> usize {
+    let mut fields = 0;
+    let mut after_space = true;
+    for (i, c) in line.char_indices() {
+        if c.is_whitespace() {
+            after_space = true;
+            continue;
+        }
+        if after_space {
+            fields += 1;
+            if fields == 5 {
+                return unicode_width::UnicodeWidthStr::width(&line[..i]);
+            }
+        }
+        after_space = false;
+    }
+    usize::MAX
 }
 
 #[test]
