@@ -223,6 +223,37 @@ fn a_template_variable_the_schema_lacks_is_a_located_lint_error() {
 }
 
 #[test]
+fn a_schema_field_no_template_prints_is_a_located_warning() {
+    let ws = workspace_copy();
+    let dir = ws.path();
+    let schema = dir.join("schemas/service-zh.schema.json");
+    edit(
+        &schema,
+        "\"tax_rate\": {",
+        "\"renewal_note\": { \"type\": \"string\" },\n    \"tax_rate\": {",
+    );
+    let (line, col) = position(&schema, "\"renewal_note\"");
+    let run = pactum_in(dir, &["check", "samples"]);
+    // A warning: check still passes.
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let diag = run
+        .stderr
+        .split("warning[")
+        .find(|d| d.starts_with("T430]"))
+        .unwrap_or_else(|| panic!("no T430 in:\n{}", run.stderr));
+    assert!(
+        diag.contains("schema field `renewal_note` is not printed by template `service-zh`"),
+        "{diag}"
+    );
+    assert!(
+        diag.contains(&format!("--> schemas/service-zh.schema.json:{line}:{col}")),
+        "{diag}"
+    );
+    // The register's columns (here `currency`) are read by pactum itself.
+    assert!(!run.stderr.contains("`currency`"), "{}", run.stderr);
+}
+
+#[test]
 fn an_optional_field_printed_without_a_guard_is_a_lint_error_and_a_guard_fixes_it() {
     let ws = workspace_copy();
     let dir = ws.path();
