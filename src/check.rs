@@ -7,7 +7,8 @@
 //! documents changed, were added or removed, with a unified and a word diff
 //! of their text. `--update` rewrites the lock. An input-hash cache under
 //! `<workspace>/.pactum/check-cache/` skips typesetting documents whose inputs
-//! and pactum binary did not change. `--report` hands page pictures to
+//! and pactum binary did not change (entries unused for 30 days are pruned).
+//! `--report` hands page pictures to
 //! `report`. It never opens the register and never writes a document.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -475,6 +476,9 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) -> Result<
 }
 
 /// The input-hash cache: one JSON file per (inputs, pactum binary).
+/// Days an unused `check` cache entry is kept.
+const CACHE_DAYS: u64 = 30;
+
 struct Cache {
     dir: PathBuf,
     binary: String,
@@ -506,10 +510,42 @@ impl Cache {
     }
 
     fn get(&self, inputs: &str) -> Option<Produced> {
-        let bytes = std::fs::read(self.path(inputs)).ok()?;
+        let path = self.path(inputs);
+        let bytes = std::fs::read(&path).ok()?;
         let p: Produced = serde_json::from_slice(&bytes).ok()?;
         // A damaged entry is a miss, never a wrong answer.
-        (sha256_hex(p.text.as_bytes()) == p.text_sha256).then_some(p)
+        let hit = sha256_hex(p.text.as_bytes()) == p.text_sha256;
+        if hit {
+            // Used now: keeps it from being pruned (see `prune`).
+            let _ = std::fs::File::options()
+                .append(true)
+                .open(&path)
+                .and_then(|f| f.set_modified(std::time::SystemTime::now()));
+        }
+        hit.then_some(p)
+    }
+
+    /// Drops entries no run has used for [`CACHE_DAYS`] days: those of older
+    /// pactum binaries and of inputs that are gone. Best effort, like `put`;
+    /// the clock decides only what is deleted from the cache, never an output.
+    fn prune(&self) {
+        let Some(cutoff) = std::time::SystemTime::now()
+            .checked_sub(std::time::Duration::from_secs(CACHE_DAYS * 24 * 60 * 60))
+        else {
+            return;
+        };
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let stale = e
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t < cutoff);
+            if stale && e.path().extension().is_some_and(|x| x == "json") {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
     }
 
     /// Best effort: a cache that cannot be written only makes the next run slower.
@@ -563,6 +599,9 @@ pub fn check(opts: &CheckOptions, progress: &dyn Progress) -> Result<CheckOutcom
         BTreeMap::new()
     };
 
+    if let Some(c) = &cache {
+        c.prune();
+    }
     let mut diagnostics = tree.project.diagnostics.clone();
     let lock = read_lock(&lock_path, &mut diagnostics);
     let lock_found = lock.is_some() || lock_path.exists();

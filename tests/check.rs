@@ -6,7 +6,7 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use support::{edit, pactum, pactum_in, repo, tempdir, tool, workspace_copy};
 
@@ -645,4 +645,38 @@ fn the_html_report_shows_before_and_after_pages_in_headless_chromium() {
         magenta > 100,
         "no highlighted region visible ({magenta} magenta pixels)"
     );
+}
+
+/// The cache forgets what no run used for 30 days (entries of older binaries
+/// and changed inputs) and keeps what a run just used.
+#[test]
+fn check_prunes_cache_entries_no_run_used_for_thirty_days() {
+    let ws = workspace_copy();
+    let dir = ws.path();
+    let run = pactum_in(dir, &["check", "samples"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let cache = dir.join(".pactum/check-cache");
+    let entries = |cache: &Path| -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(cache)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        v.sort();
+        v
+    };
+    let used = entries(&cache);
+    assert_eq!(used.len(), 13, "{used:?}");
+    // An entry of an older binary, last used 31 days ago; and every entry
+    // of this run backdated by as much: the next run uses those again.
+    let old = cache.join(format!("{}.json", "0".repeat(64)));
+    std::fs::write(&old, "{}").unwrap();
+    let month_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(31 * 24 * 3600);
+    for p in used.iter().chain([&old]) {
+        let f = std::fs::File::options().append(true).open(p).unwrap();
+        f.set_modified(month_ago).unwrap();
+    }
+    let run = pactum_in(dir, &["check", "samples"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("13 from cache"), "{}", run.stderr);
+    assert_eq!(entries(&cache), used);
 }
