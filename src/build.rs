@@ -9,8 +9,9 @@
 //! last: a build killed at any instant consumes no number.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write as _;
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -21,9 +22,10 @@ use crate::diagnostic::{self, Diagnostic, Pos};
 use crate::numbering::{self, Plan};
 use crate::policy::{self, Policy};
 use crate::progress::Progress;
-use crate::record::{self, Record, RecordKind};
+use crate::record::{Record, RecordKind};
 use crate::register::{self, Register, RegisterError};
 use crate::render::{DocInfo, Inputs, Renderer};
+use crate::store::Store;
 use crate::typeset::{self, Fonts, Typesetter};
 use crate::validate::{self, Schemas};
 use crate::workspace::{self, Workspace, WorkspaceError};
@@ -246,11 +248,10 @@ pub fn parallel_map<T: Sync, R: Send>(
 pub struct Project {
     /// The located workspace.
     pub workspace: Workspace,
-    /// All loaded records.
-    pub records: Vec<Record>,
+    /// The run's records (read again from their files by each stage that needs one).
+    pub store: Store,
     /// Problems found so far.
     pub diagnostics: Vec<Diagnostic>,
-    index: BTreeMap<String, usize>,
 }
 
 impl Project {
@@ -265,19 +266,12 @@ impl Project {
         }
         let root = workspace::locate(records_dir, workspace)?;
         let (workspace, mut diagnostics) = workspace::load(&root)?;
-        let loaded = record::load_dir(records_dir).map_err(io("read", records_dir))?;
-        diagnostics.extend(loaded.diagnostics);
-        let index = loaded
-            .records
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.id.clone(), i))
-            .collect();
+        let (store, diags) = Store::scan(records_dir).map_err(io("read", records_dir))?;
+        diagnostics.extend(diags);
         Ok(Project {
             workspace,
-            records: loaded.records,
+            store,
             diagnostics,
-            index,
         })
     }
 
@@ -289,7 +283,7 @@ impl Project {
         self.diagnostics.extend(diags);
         let fonts = Fonts::get();
         let report = validate::validate(
-            &self.records,
+            &self.store,
             &self.workspace,
             &schemas,
             &|c| fonts.can_draw(c),
@@ -301,24 +295,25 @@ impl Project {
         self.diagnostics.extend(diags);
         match policy {
             Some(policy) => {
-                let checked = policy::check(&self.records, &self.workspace, &policy, &invalid);
+                let checked = policy::check(&self.store, &self.workspace, &policy, &invalid);
                 self.diagnostics.extend(checked.diagnostics);
                 invalid.extend(checked.invalid);
             }
             // Without a valid policy nothing may get a number.
-            None => invalid.extend(self.records.iter().map(|r| r.id.clone())),
+            None => invalid.extend(self.store.entries().iter().map(|e| e.id.clone())),
         }
-        validate::propagate_party_errors(&self.records, &mut invalid, &mut self.diagnostics);
-        self.records
+        validate::propagate_party_errors(&self.store, &mut invalid, &mut self.diagnostics);
+        self.store
+            .entries()
             .iter()
-            .filter(|r| r.kind == RecordKind::Contract && !invalid.contains(&r.id))
-            .map(|r| r.id.clone())
+            .filter(|e| e.kind == RecordKind::Contract && !invalid.contains(&e.id))
+            .map(|e| e.id.clone())
             .collect()
     }
 
-    /// The record with this id.
-    pub fn record(&self, id: &str) -> Option<&Record> {
-        self.index.get(id).map(|i| &self.records[*i])
+    /// The record with this id (see [`Store::get`]).
+    pub fn record(&self, id: &str) -> Option<Arc<Record>> {
+        self.store.get(id)
     }
 
     /// Everything a contract's document prints from records: the contract, its
@@ -374,7 +369,6 @@ impl Project {
         let party = |field: &str| {
             r.str_at(field)
                 .and_then(|pid| self.record(pid))
-                .map(|p| &p.value)
                 .ok_or_else(|| fail(format!("party in `{field}` not found")))
         };
         let (party_a, party_b) = (party("/party_a")?, party("/party_b")?);
@@ -383,7 +377,7 @@ impl Project {
                 let p = self
                     .record(pid)
                     .ok_or_else(|| fail(format!("parent contract `{pid}` not found")))?;
-                Some((&p.value, n.as_str()))
+                Some((p, n.as_str()))
             }
             _ => None,
         };
@@ -401,9 +395,9 @@ impl Project {
         };
         let inputs = Inputs {
             contract: &r.value,
-            party_a,
-            party_b,
-            parent,
+            party_a: &party_a.value,
+            party_b: &party_b.value,
+            parent: parent.as_ref().map(|(p, n)| (&p.value, *n)),
         };
         let markup = renderer.render(template, &doc, &inputs).map_err(|e| {
             vec![
@@ -518,7 +512,7 @@ impl Project {
 /// `SHA256SUMS`, `manifest.json` and, in issue mode, `register.csv`.
 pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, BuildError> {
     let mut project = Project::load(&opts.records, opts.workspace.as_deref())?;
-    progress.stage("validating", project.records.len() as u64);
+    progress.stage("validating", project.store.len() as u64);
     let mut buildable = project.validate(progress);
     progress.finish();
     if opts.deny_warnings {
@@ -561,8 +555,11 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
         .map_err(io("read", &templates_dir))?;
 
     // Plan numbers, typeset, and re-plan until no planned document fails, so a
-    // failure never leaves a gap in a sequence. Results are cached by plan.
-    let mut done: BTreeMap<String, (Plan, Typeset)> = BTreeMap::new();
+    // failure never leaves a gap in a sequence. Results are cached by plan
+    // (its digest: a plan is ten strings, kept for each of up to tens of
+    // thousands of documents).
+    let plan_digest = |p: &Plan| checksum::sha256_hex(format!("{p:?}").as_bytes());
+    let mut done: BTreeMap<String, (String, Typeset)> = BTreeMap::new();
     let mut force_new_revision = BTreeSet::new();
     let plans = loop {
         let mut diags = Vec::new();
@@ -577,13 +574,19 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
         let failed_planning: BTreeSet<String> =
             diags.iter().filter_map(|d| d.record.clone()).collect();
         project.diagnostics.extend(diags);
+        // A record whose file changed since the scan has no plan (R111).
+        project.diagnostics.extend(project.store.take_problems());
+        buildable.retain(|id| plans.contains_key(id));
         if !failed_planning.is_empty() {
             buildable.retain(|id| !failed_planning.contains(id));
             continue;
         }
         let todo: Vec<&String> = buildable
             .iter()
-            .filter(|id| done.get(*id).is_none_or(|(p, _)| p != &plans[*id]))
+            .filter(|id| {
+                done.get(*id)
+                    .is_none_or(|(p, _)| *p != plan_digest(&plans[*id]))
+            })
             .collect();
         progress.stage("typesetting", todo.len() as u64);
         let results: Vec<(String, Produced)> = parallel_map(&todo, |id| {
@@ -604,7 +607,7 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
         for (id, result) in results {
             match result {
                 Ok(t) => {
-                    done.insert(id.clone(), (plans[&id].clone(), t));
+                    done.insert(id.clone(), (plan_digest(&plans[&id]), t));
                 }
                 Err(diags) => {
                     project.diagnostics.extend(diags);
@@ -616,8 +619,11 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
         let drifted: Vec<String> = buildable
             .iter()
             .filter(|id| {
-                done.get(*id).is_some_and(|(plan, t)| {
-                    plan.expected_pdf.as_ref().is_some_and(|e| e != &t.sha256)
+                done.get(*id).is_some_and(|(_, t)| {
+                    plans[*id]
+                        .expected_pdf
+                        .as_ref()
+                        .is_some_and(|e| e != &t.sha256)
                 })
             })
             .cloned()
@@ -632,65 +638,98 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
         force_new_revision.extend(drifted);
     };
 
+    project.diagnostics.extend(project.store.take_problems());
     let failed = project
         .diagnostics
         .iter()
         .any(|d| d.is_error() || (opts.deny_warnings && d.is_warning()));
-    if failed && !opts.skip_invalid {
+    let abandon = |batch, staging| {
         drop(batch); // rolls back: no number consumed
         drop(staging);
         if created_out {
             let _ = std::fs::remove_dir(&opts.out); // leave no trace of a failed run
         }
+    };
+    if failed && !opts.skip_invalid {
+        abandon(batch, staging);
     } else {
         let issued_at = numbering::issue_time();
         let mut documents = Vec::new();
         for id in &buildable {
-            let (plan, t) = &done[id];
-            let r = project.record(id).expect("buildable ids are records");
+            let (Some((_, t)), Some(plan), Some(r)) =
+                (done.remove(id), plans.get(id), project.record(id))
+            else {
+                continue; // its file changed: R111, and the batch fails below
+            };
             documents.push(Document {
                 id: id.clone(),
                 number: plan.number.clone(),
                 revision: plan.revision,
                 template: r.str_at("/template").unwrap_or_default().to_owned(),
                 file: format!("{id}.pdf"),
-                sha256: t.sha256.clone(),
+                sha256: t.sha256,
                 pages: t.pages,
                 content_sha256: plan.content_sha256.clone(),
                 template_sha256: plan.template_sha256.clone(),
             });
         }
+        drop(done);
         documents.sort_by(|a, b| a.file.cmp(&b.file));
-        let mut names: Vec<String> = documents.iter().map(|d| d.file.clone()).collect();
+        // The files besides the PDFs, with their SHA-256 (PDF digests are
+        // known; these are hashed as they are written).
+        let mut others: Vec<(&str, String)> = Vec::new();
         if let Some(batch) = &batch {
             for d in &documents {
-                let r = project.record(&d.id).expect("documents are records");
-                batch.record(&numbering::entry(&project, r, d, &plans[&d.id], &issued_at))?;
+                let Some(r) = project.record(&d.id) else {
+                    continue; // R111: the batch fails below
+                };
+                batch.record(&numbering::entry(
+                    &project,
+                    &r,
+                    d,
+                    &plans[&d.id],
+                    &issued_at,
+                ))?;
             }
-            let rows = batch.list()?;
-            staging.write("register.csv", register::to_csv(&rows).as_bytes())?;
-            names.push("register.csv".into());
+            let sha256 = staging.write_with("register.csv", |w| {
+                w.write_all(register::csv_header().as_bytes())?;
+                let mut failed = None;
+                batch
+                    .each_row(&mut |row| {
+                        if failed.is_none() {
+                            failed = w.write_all(register::csv_line(&row).as_bytes()).err();
+                        }
+                    })
+                    .map_err(std::io::Error::other)?;
+                failed.map_or(Ok(()), Err)
+            })?;
+            others.push(("register.csv", sha256));
         }
         let mode = if batch.is_some() { "issue" } else { "draft" };
-        staging.write_manifest(&project, &documents, &plans, mode)?;
-        names.push("manifest.json".into());
-        // PDF digests are known; only the small files are read back.
-        let mut sums: Vec<(String, String)> = documents
+        let sha256 = staging.write_manifest(&project, &documents, &plans, mode)?;
+        others.push(("manifest.json", sha256));
+        let pdfs = documents
             .iter()
-            .map(|d| (d.file.clone(), d.sha256.clone()))
+            .map(|d| (d.file.as_str(), d.sha256.as_str()));
+        let sums: Vec<(&str, &str)> = pdfs
+            .chain(others.iter().map(|(n, h)| (*n, h.as_str())))
             .collect();
-        for name in names.iter().filter(|n| !n.ends_with(".pdf")) {
-            let bytes = std::fs::read(staging.dir.join(name)).map_err(io("read", &staging.dir))?;
-            sums.push((name.clone(), checksum::sha256_hex(&bytes)));
-        }
         staging.write("SHA256SUMS", checksum::sha256sums(&sums).as_bytes())?;
-        names.push("SHA256SUMS".into());
-        // PDFs on disk first, then the register commits.
-        staging.commit(names.iter().map(String::as_str))?;
-        if let Some(batch) = batch {
-            batch.commit()?;
+        let names = sums.iter().map(|(n, _)| *n).chain(["SHA256SUMS"]);
+        // A record file that changed while the register rows and the manifest
+        // were written (R111) leaves them incomplete: nothing is committed.
+        let late = project.store.take_problems();
+        if late.is_empty() {
+            // PDFs on disk first, then the register commits.
+            staging.commit(names)?;
+            if let Some(batch) = batch {
+                batch.commit()?;
+            }
+            outcome.documents = documents;
+        } else {
+            project.diagnostics.extend(late);
+            abandon(batch, staging);
         }
-        outcome.documents = documents;
     }
     outcome.diagnostics = project.diagnostics;
     outcome.typst_seconds = ts.busy().as_secs_f64();
@@ -722,62 +761,66 @@ impl Staging {
     }
 
     fn write(&self, name: &str, bytes: &[u8]) -> Result<(), BuildError> {
+        self.write_with(name, |w| w.write_all(bytes)).map(drop)
+    }
+
+    /// Creates `name`, lets `fill` write it through a buffer, syncs it, and
+    /// returns the SHA-256 of what was written (no file is read back).
+    fn write_with(
+        &self,
+        name: &str,
+        fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    ) -> Result<String, BuildError> {
         let path = self.dir.join(name);
-        let mut f = std::fs::File::create(&path).map_err(io("create", &path))?;
-        f.write_all(bytes).map_err(io("write", &path))?;
+        let f = std::fs::File::create(&path).map_err(io("create", &path))?;
+        let mut w = checksum::HashingWriter::new(std::io::BufWriter::new(f));
+        fill(&mut w).map_err(io("write", &path))?;
+        let (w, sha256) = w.finish();
+        let f = w
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .map_err(io("write", &path))?;
         f.sync_all().map_err(io("sync", &path))?;
-        Ok(())
+        Ok(sha256)
     }
 
     /// Writes `manifest.json`: each document with the records it was made from
     /// (as they were at build time), one document at a time so a large batch
-    /// never holds the whole manifest in memory.
+    /// never holds the whole manifest in memory; returns its SHA-256.
     fn write_manifest(
         &self,
         project: &Project,
         documents: &[Document],
         plans: &BTreeMap<String, Plan>,
         mode: &str,
-    ) -> Result<(), BuildError> {
-        let path = self.dir.join("manifest.json");
-        let file = std::fs::File::create(&path).map_err(io("create", &path))?;
-        let mut w = std::io::BufWriter::new(file);
-        let fail = |e: std::io::Error| BuildError::Io {
-            action: "write",
-            path: path.clone(),
-            source: e,
-        };
-        write!(
-            w,
-            "{{\n  \"pactum\": \"{}\",\n  \"mode\": \"{mode}\",\n  \"documents\": [",
-            env!("CARGO_PKG_VERSION")
-        )
-        .map_err(fail)?;
-        for (i, d) in documents.iter().enumerate() {
-            let mut v = serde_json::to_value(d).map_err(|e| fail(std::io::Error::other(e)))?;
-            if let (Some(obj), Some(r)) = (v.as_object_mut(), project.record(&d.id)) {
-                let parent = plans.get(&d.id).and_then(|p| p.parent_number.as_deref());
-                obj.insert("sources".into(), project.sources(r, parent));
-            }
-            let text =
-                serde_json::to_string_pretty(&v).map_err(|e| fail(std::io::Error::other(e)))?;
-            w.write_all(if i == 0 { b"\n" } else { b",\n" })
-                .map_err(fail)?;
-            for (k, line) in text.lines().enumerate() {
-                if k > 0 {
-                    w.write_all(b"\n").map_err(fail)?;
+    ) -> Result<String, BuildError> {
+        self.write_with("manifest.json", |w| {
+            write!(
+                w,
+                "{{\n  \"pactum\": \"{}\",\n  \"mode\": \"{mode}\",\n  \"documents\": [",
+                env!("CARGO_PKG_VERSION")
+            )?;
+            for (i, d) in documents.iter().enumerate() {
+                let mut v = serde_json::to_value(d)?;
+                if let (Some(obj), Some(r)) = (v.as_object_mut(), project.record(&d.id)) {
+                    let parent = plans.get(&d.id).and_then(|p| p.parent_number.as_deref());
+                    obj.insert("sources".into(), project.sources(&r, parent));
                 }
-                write!(w, "    {line}").map_err(fail)?;
+                let text = serde_json::to_string_pretty(&v)?;
+                w.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+                for (k, line) in text.lines().enumerate() {
+                    if k > 0 {
+                        w.write_all(b"\n")?;
+                    }
+                    write!(w, "    {line}")?;
+                }
             }
-        }
-        w.write_all(if documents.is_empty() {
-            b"]\n}\n"
-        } else {
-            b"\n  ]\n}\n"
+            w.write_all(if documents.is_empty() {
+                b"]\n}\n"
+            } else {
+                b"\n  ]\n}\n"
+            })
         })
-        .map_err(fail)?;
-        let file = w.into_inner().map_err(|e| fail(e.into_error()))?;
-        file.sync_all().map_err(io("sync", &path))
     }
 
     fn commit<'a>(self, names: impl Iterator<Item = &'a str>) -> Result<(), BuildError> {

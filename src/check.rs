@@ -328,11 +328,11 @@ impl Tree {
         let template = self
             .project
             .record(id)
-            .and_then(|r| r.str_at("/template"))
+            .and_then(|r| r.str_at("/template").map(str::to_owned))
             .unwrap_or_default();
         let files = self
             .template_inputs
-            .get(template)
+            .get(&template)
             .map_or("", String::as_str);
         sha256_hex(
             format!(
@@ -412,10 +412,11 @@ impl Tree {
     /// Ids of all contract records (valid or not).
     fn contract_ids(&self) -> BTreeSet<String> {
         self.project
-            .records
+            .store
+            .entries()
             .iter()
-            .filter(|r| r.kind == RecordKind::Contract)
-            .map(|r| r.id.clone())
+            .filter(|e| e.kind == RecordKind::Contract)
+            .map(|e| e.id.clone())
             .collect()
     }
 }
@@ -475,10 +476,10 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) -> Result<
     Ok(())
 }
 
-/// The input-hash cache: one JSON file per (inputs, pactum binary).
 /// Days an unused `check` cache entry is kept.
 const CACHE_DAYS: u64 = 30;
 
+/// The input-hash cache: one JSON file per (inputs, pactum binary).
 struct Cache {
     dir: PathBuf,
     binary: String,
@@ -598,10 +599,10 @@ pub fn check(opts: &CheckOptions, progress: &dyn Progress) -> Result<CheckOutcom
     } else {
         BTreeMap::new()
     };
-
     if let Some(c) = &cache {
         c.prune();
     }
+
     let mut diagnostics = tree.project.diagnostics.clone();
     let lock = read_lock(&lock_path, &mut diagnostics);
     let lock_found = lock.is_some() || lock_path.exists();
@@ -623,9 +624,8 @@ pub fn check(opts: &CheckOptions, progress: &dyn Progress) -> Result<CheckOutcom
         let template = tree
             .project
             .record(&id)
-            .and_then(|r| r.str_at("/template"))
-            .unwrap_or_default()
-            .to_owned();
+            .and_then(|r| r.str_at("/template").map(str::to_owned))
+            .unwrap_or_default();
         let record_at = tree
             .project
             .record(&id)
@@ -841,8 +841,7 @@ fn write_report(
                     .or_else(|| {
                         base.project
                             .record(id)
-                            .and_then(|r| r.str_at("/template"))
-                            .map(str::to_owned)
+                            .and_then(|r| r.str_at("/template").map(str::to_owned))
                     })
                     .unwrap_or_default();
                 docs.push(ReportDoc {

@@ -107,6 +107,11 @@ pub const CODES: &[Code] = &[
         "A YAML document nests values more than 64 levels deep or holds more than 100 000 values once aliases (`*name`) are expanded. Real records are far smaller; the limits keep a malicious or broken file (an alias bomb) from exhausting memory or stack.",
     ),
     code(
+        "R111",
+        "record file changed during the run",
+        "A build reads each record file at the start and reads contract files again at later stages rather than holding every contract in memory. A file that no longer has the content it had at the start (edited, replaced or deleted while pactum ran) is not read: the run fails with nothing committed (no PDF moved into place, no number consumed) instead of mixing two versions of a record. Run the build again once the records are saved.",
+    ),
+    code(
         "S200",
         "schema file is broken",
         "A schema file under schemas/ cannot be read, is not JSON, or is not a valid JSON Schema (draft 2020-12). The records that use it cannot be checked (S201). This is a workspace problem: fix the schema file.",

@@ -1,6 +1,7 @@
 //! pactum: contract records (YAML) → validated, numbered, checksummed PDF contracts.
 //!
-//! Modules follow the data: `record` (load YAML with positions) → `validate`
+//! Modules follow the data: `record` (load YAML with positions; `store` keeps
+//! a run's parties and reads contracts again when a stage needs them) → `validate`
 //! (schemas, formats, references, fonts) → `render` (tera → typst markup) →
 //! `typeset` (typst → PDF) → `checksum`; `build` runs the stages in order,
 //! `check` runs them without writing documents and adds `lint` (templates
@@ -32,6 +33,7 @@ pub mod record;
 pub mod register;
 pub mod render;
 pub mod report;
+pub mod store;
 pub mod synth;
 pub mod typeset;
 pub mod validate;

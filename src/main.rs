@@ -123,12 +123,19 @@ fn log_location(
     }
 }
 
+/// Writes `value` to stdout as pretty JSON, streamed (the outcome of a large
+/// batch is never held as one string); see [`stdout_failed`] for write errors.
 fn print_json(value: &impl serde::Serialize) -> bool {
-    match serde_json::to_string_pretty(value) {
-        Ok(s) => {
-            outln!("{s}");
+    use std::io::Write as _;
+    let mut w = std::io::BufWriter::new(std::io::stdout().lock());
+    match serde_json::to_writer_pretty(&mut w, value) {
+        Ok(()) => {
+            if let Err(e) = writeln!(w).and_then(|()| w.flush()) {
+                stdout_failed(e)
+            }
             true
         }
+        Err(e) if e.is_io() => stdout_failed(e.into()),
         Err(e) => {
             eprintln!("error: failed to write JSON ({e})");
             false
@@ -323,13 +330,11 @@ fn run_build(args: &BuildArgs) -> ExitCode {
         }
     };
     match args.format {
-        Format::Json => match serde_json::to_string_pretty(&outcome) {
-            Ok(s) => outln!("{s}"),
-            Err(e) => {
-                eprintln!("error: failed to write JSON ({e})");
+        Format::Json => {
+            if !print_json(&outcome) {
                 return ExitCode::from(2);
             }
-        },
+        }
         Format::Human => {
             let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
             for d in &outcome.diagnostics {

@@ -58,7 +58,7 @@ pub fn plan(
         let Some(r) = project.record(id) else {
             continue;
         };
-        let Some((template, year)) = template_and_year(project, r) else {
+        let Some((template, year)) = template_and_year(project, &r) else {
             continue;
         };
         let pattern = &project.workspace.templates[template].number;
@@ -129,7 +129,7 @@ pub fn plan(
                 }
             },
         };
-        let content = canonical_json(&project.sources(r, parent_number.as_deref()));
+        let content = canonical_json(&project.sources(&r, parent_number.as_deref()));
         let plan = plans.get_mut(&id).expect("present");
         plan.parent_number = parent_number;
         plan.content_sha256 = sha256_hex(content.as_bytes());
@@ -212,9 +212,8 @@ pub fn entry(project: &Project, r: &Record, d: &Document, plan: &Plan, issued_at
     let name = |field: &str| {
         r.str_at(field)
             .and_then(|id| project.record(id))
-            .and_then(|p| p.str_at("/name"))
+            .and_then(|p| p.str_at("/name").map(str::to_owned))
             .unwrap_or_default()
-            .to_owned()
     };
     let waivers = r
         .value

@@ -29,6 +29,7 @@ use crate::codes;
 use crate::diagnostic::{Diagnostic, Pos, Severity, shorten};
 use crate::money::{self, Money};
 use crate::record::{self, Record, RecordKind, SourceFile, YamlDoc, escape_pointer};
+use crate::store::Store;
 use crate::workspace::{Language, Workspace};
 
 /// The policy file's name inside `schemas/`.
@@ -676,16 +677,15 @@ pub struct Report {
 
 /// Runs every rule over `records`, skipping the ids in `skip` (records that
 /// failed their schema: checking them again would only repeat the problem).
-pub fn check(
-    records: &[Record],
-    ws: &Workspace,
-    policy: &Policy,
-    skip: &BTreeSet<String>,
-) -> Report {
+pub fn check(store: &Store, ws: &Workspace, policy: &Policy, skip: &BTreeSet<String>) -> Report {
     let mut report = Report::default();
-    let by_id: BTreeMap<&str, &Record> = records.iter().map(|r| (r.id.as_str(), r)).collect();
     let broken_templates = check_templates(ws, policy, &mut report);
-    for r in records.iter().filter(|r| !skip.contains(&r.id)) {
+    let checked = store.entries().iter().filter(|e| !skip.contains(&e.id));
+    for r in checked.filter_map(|e| store.get(&e.id)) {
+        let r = &*r;
+        // A supplementary agreement's parent (amount tier, dates, parties).
+        let parent = r.str_at("/parent").and_then(|p| store.get(p));
+        let parent = parent.as_deref();
         let mut cx = Cx {
             r,
             policy,
@@ -695,14 +695,14 @@ pub fn check(
         match r.kind {
             RecordKind::Party => cx.party(),
             RecordKind::Contract => {
-                cx.approvals(&by_id);
+                cx.approvals(parent);
                 cx.confidentiality();
                 cx.clauses();
                 cx.money();
                 cx.dispute();
-                cx.dates(&by_id);
+                cx.dates(parent);
                 cx.texts();
-                cx.parties(&by_id);
+                cx.parties(parent);
             }
         }
         let raw = std::mem::take(&mut cx.out);
@@ -925,19 +925,18 @@ impl Cx<'_, '_> {
     // --- P01xx approvals ---------------------------------------------------
 
     /// The amount that sets the tier, and where it comes from (for messages).
-    fn tier_amount(&self, by_id: &BTreeMap<&str, &Record>) -> Option<(Money, String)> {
+    fn tier_amount(&self, parent: Option<&Record>) -> Option<(Money, String)> {
         if let Some(m) = money_at(self.r, "/amount") {
             return Some((m, format!("the amount {}", yuan(m))));
         }
         if let Some(m) = money_at(self.r, "/amount_change") {
             return Some((m, format!("the changed amount {}", yuan(m))));
         }
-        let parent = by_id.get(self.r.str_at("/parent")?)?;
-        let m = money_at(parent, "/amount")?;
+        let m = money_at(parent?, "/amount")?;
         Some((m, format!("the parent contract's amount {}", yuan(m))))
     }
 
-    fn approvals(&mut self, by_id: &BTreeMap<&str, &Record>) {
+    fn approvals(&mut self, parent: Option<&Record>) {
         let Some(Value::Array(items)) = self.r.value.get("approvals") else {
             return;
         };
@@ -1022,7 +1021,7 @@ impl Cx<'_, '_> {
             }
         }
         self.ran("P0101");
-        let (needed, amount) = match self.tier_amount(by_id) {
+        let (needed, amount) = match self.tier_amount(parent) {
             Some((m, source)) => {
                 let t = tiers
                     .iter()
@@ -1325,7 +1324,7 @@ impl Cx<'_, '_> {
 
     // --- P05xx dates ------------------------------------------------------
 
-    fn dates(&mut self, by_id: &BTreeMap<&str, &Record>) {
+    fn dates(&mut self, parent: Option<&Record>) {
         let signing = date_at(self.r, "/signing_date");
         let effective = date_at(self.r, "/effective_date");
         let expiry = date_at(self.r, "/expiry_date");
@@ -1358,7 +1357,7 @@ impl Cx<'_, '_> {
                     .hint(waive),
             );
         }
-        if let Some(parent) = self.r.str_at("/parent").and_then(|p| by_id.get(p))
+        if let Some(parent) = parent
             && let (Some(s), Some(ps)) = (signing, date_at(parent, "/signing_date"))
             && s < ps
         {
@@ -1781,7 +1780,7 @@ impl Cx<'_, '_> {
         }
     }
 
-    fn parties(&mut self, by_id: &BTreeMap<&str, &Record>) {
+    fn parties(&mut self, parent: Option<&Record>) {
         let (Some(a), Some(b)) = (self.r.str_at("/party_a"), self.r.str_at("/party_b")) else {
             return;
         };
@@ -1797,7 +1796,7 @@ impl Cx<'_, '_> {
                 .hint("a contract needs two different parties; check `party_a` and `party_b`"),
             );
         }
-        let Some(parent) = self.r.str_at("/parent").and_then(|p| by_id.get(p)) else {
+        let Some(parent) = parent else {
             return;
         };
         self.ran("P0603");

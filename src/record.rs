@@ -97,9 +97,8 @@ pub struct Loaded {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Loads every `*.yaml`/`*.yml` file under `dir`, sorted by path.
-pub fn load_dir(dir: &Path) -> std::io::Result<Loaded> {
-    let mut loaded = Loaded::default();
+/// The `*.yaml`/`*.yml` files under `dir`, sorted by path.
+pub fn yaml_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
         let entry = entry.map_err(std::io::Error::other)?;
@@ -111,7 +110,14 @@ pub fn load_dir(dir: &Path) -> std::io::Result<Loaded> {
             files.push(entry.into_path());
         }
     }
-    for path in files {
+    Ok(files)
+}
+
+/// Loads every `*.yaml`/`*.yml` file under `dir`, sorted by path, into memory
+/// (a build reads records through [`crate::store::Store`] instead).
+pub fn load_dir(dir: &Path) -> std::io::Result<Loaded> {
+    let mut loaded = Loaded::default();
+    for path in yaml_files(dir)? {
         let bytes = std::fs::read(&path)?;
         match decode(&path, bytes) {
             Ok(text) => load_text(&path, text, &mut loaded),
@@ -466,22 +472,7 @@ fn check_duplicates(loaded: &mut Loaded) {
     let mut diags = Vec::new();
     for r in &loaded.records {
         if let Some(prev) = first.get(r.id.as_str()) {
-            let prev_at = format!(
-                "{}:{}:{}",
-                prev.source.path.display(),
-                prev.pos("/id").line,
-                prev.pos("/id").column
-            );
-            diags.push(
-                r.diag(
-                    "/id",
-                    Diagnostic::error(
-                        "R107",
-                        format!("duplicate id `{}`: already used at {prev_at}", r.id),
-                    ),
-                )
-                .hint("every record needs its own id; rename one of them"),
-            );
+            diags.push(duplicate_id(r, &prev.source.path, prev.pos("/id")));
         } else {
             first.insert(&r.id, r);
         }
@@ -490,6 +481,24 @@ fn check_duplicates(loaded: &mut Loaded) {
     let mut seen = BTreeSet::new();
     loaded.records.retain(|r| seen.insert(r.id.clone()));
     loaded.diagnostics.extend(diags);
+}
+
+/// R107 on `r`, whose id was first used in `first` at `first_pos`.
+pub(crate) fn duplicate_id(r: &Record, first: &Path, first_pos: Pos) -> Diagnostic {
+    let at = format!(
+        "{}:{}:{}",
+        first.display(),
+        first_pos.line,
+        first_pos.column
+    );
+    r.diag(
+        "/id",
+        Diagnostic::error(
+            "R107",
+            format!("duplicate id `{}`: already used at {at}", r.id),
+        ),
+    )
+    .hint("every record needs its own id; rename one of them")
 }
 
 /// How deep values may nest in one document; the builder recurses per level,

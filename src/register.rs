@@ -436,9 +436,10 @@ impl Batch<'_> {
         Ok(())
     }
 
-    /// The register as this batch would leave it (latest revisions, number order).
-    pub fn list(&self) -> Result<Vec<Row>, RegisterError> {
-        list_rows(&self.tx).map_err(|e| self.err(e))
+    /// The register as this batch would leave it (latest revisions, number
+    /// order), one row at a time.
+    pub fn each_row(&self, f: &mut dyn FnMut(Row)) -> Result<(), RegisterError> {
+        each_row(&self.tx, f).map_err(|e| self.err(e))
     }
 
     /// Makes everything recorded in this batch durable.
@@ -490,11 +491,23 @@ const ROW_SELECT: &str = "SELECT c.number, c.record_id, c.template, c.status, c.
     r.title, r.party_a, r.party_b, r.signing_date, r.effective_date, r.expiry_date, r.amount, r.currency, r.waivers
     FROM contracts c JOIN revisions r ON r.record_id = c.record_id";
 
-fn list_rows(conn: &Connection) -> rusqlite::Result<Vec<Row>> {
+/// Calls `f` with every contract's latest revision, in number order, one
+/// row at a time (a large register is never held in memory).
+fn each_row(conn: &Connection, f: &mut dyn FnMut(Row)) -> rusqlite::Result<()> {
     let mut stmt = conn.prepare(&format!(
         "{ROW_SELECT} WHERE r.revision = (SELECT MAX(revision) FROM revisions WHERE record_id = c.record_id) ORDER BY c.scope, c.seq, c.number"
     ))?;
-    stmt.query_map([], row_from_sql)?.collect()
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        f(row_from_sql(r)?);
+    }
+    Ok(())
+}
+
+fn list_rows(conn: &Connection) -> rusqlite::Result<Vec<Row>> {
+    let mut all = Vec::new();
+    each_row(conn, &mut |r| all.push(r))?;
+    Ok(all)
 }
 
 /// A `Revision` from five columns starting at `at`: revision, content,
@@ -551,7 +564,15 @@ fn classify(path: &Path, timeout: Duration, e: rusqlite::Error) -> RegisterError
 
 /// The 合同信息登记表 as CSV: UTF-8 with a BOM so spreadsheet programs read the Chinese correctly.
 pub fn to_csv(rows: &[Row]) -> String {
-    let mut out = String::from("\u{feff}");
+    let mut out = csv_header();
+    for r in rows {
+        out.push_str(&csv_line(r));
+    }
+    out
+}
+
+/// The first line of [`to_csv`], with the byte order mark.
+pub fn csv_header() -> String {
     let header = [
         "合同编号",
         "合同名称",
@@ -570,32 +591,31 @@ pub fn to_csv(rows: &[Row]) -> String {
         "作废原因",
         "豁免规则",
     ];
-    out.push_str(&header.map(csv_field).join(","));
-    out.push_str("\r\n");
-    for r in rows {
-        let f = &r.facts;
-        let cells = [
-            r.number.as_str(),
-            &f.title,
-            &r.template,
-            &f.party_a,
-            &f.party_b,
-            &f.signing_date,
-            &f.effective_date,
-            &f.expiry_date,
-            &f.amount,
-            &f.currency,
-            &format!("{:02}", r.revision.revision),
-            r.status.label_zh(),
-            &r.revision.pdf_sha256,
-            &r.revision.issued_at,
-            r.void_reason.as_deref().unwrap_or(""),
-            &f.waivers,
-        ];
-        out.push_str(&cells.map(csv_field).join(","));
-        out.push_str("\r\n");
-    }
-    out
+    format!("\u{feff}{}\r\n", header.map(csv_field).join(","))
+}
+
+/// One row of [`to_csv`].
+pub fn csv_line(r: &Row) -> String {
+    let f = &r.facts;
+    let cells = [
+        r.number.as_str(),
+        &f.title,
+        &r.template,
+        &f.party_a,
+        &f.party_b,
+        &f.signing_date,
+        &f.effective_date,
+        &f.expiry_date,
+        &f.amount,
+        &f.currency,
+        &format!("{:02}", r.revision.revision),
+        r.status.label_zh(),
+        &r.revision.pdf_sha256,
+        &r.revision.issued_at,
+        r.void_reason.as_deref().unwrap_or(""),
+        &f.waivers,
+    ];
+    format!("{}\r\n", cells.map(csv_field).join(","))
 }
 
 /// Quotes a CSV field when needed (RFC 4180).

@@ -17,6 +17,7 @@ use crate::diagnostic::{Diagnostic, Pos, edit_distance, shorten};
 use crate::ident;
 use crate::money::Money;
 use crate::record::{Record, RecordKind, escape_pointer};
+use crate::store::Store;
 use crate::workspace::Workspace;
 
 /// The schema every party record is checked against.
@@ -100,15 +101,21 @@ pub struct Report {
 /// `can_draw` tells whether some embedded font has a glyph for a character;
 /// `tick` is called after each record (progress).
 pub fn validate(
-    records: &[Record],
+    store: &Store,
     ws: &Workspace,
     schemas: &Schemas,
     can_draw: &dyn Fn(char) -> bool,
     tick: &dyn Fn(),
 ) -> Report {
     let mut report = Report::default();
-    let by_id: BTreeMap<&str, &Record> = records.iter().map(|r| (r.id.as_str(), r)).collect();
-    for r in records {
+    for e in store.entries() {
+        let Some(r) = store.get(&e.id) else {
+            // Its file changed since the scan: the store reports R111.
+            report.invalid.insert(e.id.clone());
+            tick();
+            continue;
+        };
+        let r = &*r;
         let mut diags = Vec::new();
         let schema_name = match r.kind {
             RecordKind::Party => Some(PARTY_SCHEMA.to_owned()),
@@ -128,7 +135,7 @@ pub fn validate(
             }
         }
         if r.kind == RecordKind::Contract {
-            check_references(r, &by_id, &mut diags);
+            check_references(r, store, &mut diags);
         }
         check_glyphs(r, &r.value, String::new(), can_draw, &mut diags);
         if diags.iter().any(Diagnostic::is_error) {
@@ -144,11 +151,24 @@ pub fn validate(
 /// contract). Run after every check that can make a party invalid (schema,
 /// policy), so a contract is never built with a broken party.
 pub fn propagate_party_errors(
-    records: &[Record],
+    store: &Store,
     invalid: &mut BTreeSet<String>,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
-    for r in records.iter().filter(|r| r.kind == RecordKind::Contract) {
+    let parties_invalid = store
+        .entries()
+        .iter()
+        .any(|e| e.kind == RecordKind::Party && invalid.contains(&e.id));
+    if !parties_invalid {
+        return; // nothing to pass on: spares reading every contract again
+    }
+    let contracts: Vec<&str> = store
+        .entries()
+        .iter()
+        .filter(|e| e.kind == RecordKind::Contract && !invalid.contains(&e.id))
+        .map(|e| e.id.as_str())
+        .collect();
+    for r in contracts.into_iter().filter_map(|id| store.get(id)) {
         for field in ["party_a", "party_b"] {
             if let Some(pid) = r.str_at(&format!("/{field}"))
                 && invalid.contains(pid)
@@ -213,12 +233,12 @@ fn template_schema(r: &Record, ws: &Workspace, diags: &mut Vec<Diagnostic>) -> O
     }
 }
 
-fn check_references(r: &Record, by_id: &BTreeMap<&str, &Record>, diags: &mut Vec<Diagnostic>) {
+fn check_references(r: &Record, store: &Store, diags: &mut Vec<Diagnostic>) {
     for field in ["party_a", "party_b"] {
         let ptr = format!("/{field}");
         let Some(pid) = r.str_at(&ptr) else { continue };
-        match by_id.get(pid) {
-            Some(p) if p.kind == RecordKind::Party => {}
+        match store.kind(pid) {
+            Some(RecordKind::Party) => {}
             Some(_) => diags.push(r.diag(
                 &ptr,
                 Diagnostic::error("S204", format!("`{pid}` is a contract, not a party")),
@@ -229,13 +249,13 @@ fn check_references(r: &Record, by_id: &BTreeMap<&str, &Record>, diags: &mut Vec
                     &ptr,
                     Diagnostic::error("S204", format!("no party with id `{pid}`")),
                 )
-                .hint(suggest(pid, by_id, RecordKind::Party, &r.id)),
+                .hint(suggest(pid, store, RecordKind::Party, &r.id)),
             ),
         }
     }
     if let Some(pid) = r.str_at("/parent") {
-        match by_id.get(pid) {
-            Some(p) if p.kind == RecordKind::Contract => {}
+        match store.kind(pid) {
+            Some(RecordKind::Contract) => {}
             _ => diags.push(
                 r.diag(
                     "/parent",
@@ -244,23 +264,19 @@ fn check_references(r: &Record, by_id: &BTreeMap<&str, &Record>, diags: &mut Vec
                         format!("no contract with id `{pid}` to be the parent"),
                     ),
                 )
-                .hint(suggest(pid, by_id, RecordKind::Contract, &r.id)),
+                .hint(suggest(pid, store, RecordKind::Contract, &r.id)),
             ),
         }
     }
 }
 
 /// A hint naming the closest existing id of the right kind (never the asking record itself).
-fn suggest(
-    missing: &str,
-    by_id: &BTreeMap<&str, &Record>,
-    kind: RecordKind,
-    asking: &str,
-) -> String {
-    let best = by_id
+fn suggest(missing: &str, store: &Store, kind: RecordKind, asking: &str) -> String {
+    let best = store
+        .entries()
         .iter()
-        .filter(|(id, r)| r.kind == kind && **id != asking)
-        .map(|(id, _)| (edit_distance(missing, id), *id))
+        .filter(|e| e.kind == kind && e.id != asking)
+        .map(|e| (edit_distance(missing, &e.id), e.id.as_str()))
         .min();
     match best {
         Some((d, id)) if d <= missing.len().max(3) / 2 => format!("did you mean `{id}`?"),

@@ -222,11 +222,12 @@ fn every_policy_rule_fails_in_a_fixture_and_is_exercised_by_the_samples_that_pas
     );
     // ... and every rule found something to check in them.
     let root = repo();
-    let loaded = pactum::record::load_dir(&root.join("samples")).unwrap();
+    let (store, diags) = pactum::store::Store::scan(&root.join("samples")).unwrap();
+    assert!(diags.is_empty(), "{diags:?}");
     let (ws, _) = pactum::workspace::load(&root).unwrap();
     let (policy, diags) = pactum::policy::Policy::load(&ws);
     assert!(diags.is_empty(), "{diags:?}");
-    let report = pactum::policy::check(&loaded.records, &ws, &policy.unwrap(), &BTreeSet::new());
+    let report = pactum::policy::check(&store, &ws, &policy.unwrap(), &BTreeSet::new());
     assert!(report.diagnostics.is_empty(), "{:?}", report.diagnostics);
     for code in &rules {
         assert!(

@@ -1,0 +1,238 @@
+//! The records of one run, without holding them all in memory.
+//!
+//! [`Store::scan`] reads each record file once and keeps, per record, only
+//! its id, kind and place: the file, the file's SHA-256 and the document's
+//! position in it. [`Store::get`] parses the file again when a stage needs
+//! the record, and keeps the last few files parsed, so a stage that walks the
+//! records in order reads each file once. A record costs about two hundred
+//! bytes between stages where the parsed record with its positions costs tens
+//! of kilobytes, so a batch of 10,000 contracts needs little more memory than
+//! one of 1,000. Parsing again is cheap next to typesetting (tens of
+//! microseconds against tens of milliseconds per contract).
+//!
+//! A file read again must hash as it did when scanned; one that changed (or
+//! vanished) while the run was going is an R111 problem, collected for the
+//! caller to report, and the record is not returned: a run never mixes two
+//! versions of a record.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use crate::checksum::sha256_hex;
+use crate::diagnostic::Diagnostic;
+use crate::record::{self, Loaded, Record, RecordKind};
+
+/// Files whose parsed records are kept for the next `get` (per run).
+const RECENT_FILES: usize = 8;
+
+/// One record of the run: its id, kind and place.
+#[derive(Debug)]
+pub struct Entry {
+    /// The record id.
+    pub id: String,
+    /// Party or contract.
+    pub kind: RecordKind,
+    file: usize,
+    doc: usize,
+}
+
+#[derive(Debug)]
+struct StoredFile {
+    path: PathBuf,
+    sha256: String,
+}
+
+/// A file's records as parsed, shared by the stages that read them.
+type Parsed = Arc<Vec<Arc<Record>>>;
+
+/// The run's records, read again from their files on demand.
+#[derive(Debug, Default)]
+pub struct Store {
+    files: Vec<StoredFile>,
+    entries: Vec<Entry>,
+    index: BTreeMap<String, usize>,
+    recent: Mutex<Vec<(usize, Parsed)>>,
+    problems: Mutex<Vec<Diagnostic>>,
+}
+
+impl Store {
+    /// Reads every `*.yaml`/`*.yml` file under `dir` (sorted by path) and
+    /// returns the store with the problems found while loading (malformed
+    /// YAML, missing or duplicate ids, …). The first record with an id wins;
+    /// later ones are reported (R107) and left out.
+    pub fn scan(dir: &Path) -> std::io::Result<(Store, Vec<Diagnostic>)> {
+        let mut store = Store::default();
+        let mut diagnostics = Vec::new();
+        for path in record::yaml_files(dir)? {
+            let bytes = std::fs::read(&path)?;
+            let sha256 = sha256_hex(&bytes);
+            let mut loaded = Loaded::default();
+            match record::decode(&path, bytes) {
+                Ok(text) => record::load_text(&path, text, &mut loaded),
+                Err(d) => loaded.diagnostics.push(*d),
+            }
+            diagnostics.append(&mut loaded.diagnostics);
+            let file = store.files.len();
+            store.files.push(StoredFile { path, sha256 });
+            for (doc, r) in loaded.records.into_iter().enumerate() {
+                store.add(r, file, doc, &mut diagnostics);
+            }
+        }
+        Ok((store, diagnostics))
+    }
+
+    fn add(&mut self, r: Record, file: usize, doc: usize, diagnostics: &mut Vec<Diagnostic>) {
+        if let Some(&first) = self.index.get(&r.id) {
+            // The first record with this id sits in a file already scanned.
+            if let Some(prev) = self.at(first) {
+                diagnostics.push(record::duplicate_id(&r, &prev.source.path, prev.pos("/id")));
+            }
+            return;
+        }
+        self.index.insert(r.id.clone(), self.entries.len());
+        self.entries.push(Entry {
+            id: r.id.clone(),
+            kind: r.kind,
+            file,
+            doc,
+        });
+    }
+
+    /// Every record's entry, in file order then document order.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// Whether the run has no records.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// How many records the run has.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// The kind of the record with this id, without reading it.
+    pub fn kind(&self, id: &str) -> Option<RecordKind> {
+        self.index.get(id).map(|&i| self.entries[i].kind)
+    }
+
+    /// The record with this id: from a recently parsed file, or parsed again
+    /// from its file. `None` when there is no such record, or
+    /// when its file changed since the scan (an R111 problem, see [`Store::problems`]).
+    pub fn get(&self, id: &str) -> Option<Arc<Record>> {
+        self.at(*self.index.get(id)?)
+    }
+
+    /// Problems met while reading files again (R111), taken out of the store.
+    pub fn take_problems(&self) -> Vec<Diagnostic> {
+        self.problems
+            .lock()
+            .map(|mut p| std::mem::take(&mut *p))
+            .unwrap_or_default()
+    }
+
+    fn at(&self, i: usize) -> Option<Arc<Record>> {
+        let e = self.entries.get(i)?;
+        let parsed = self.parsed(e.file)?;
+        parsed.get(e.doc).cloned()
+    }
+
+    /// The records of file `k`, from the recent ones or read and parsed again.
+    fn parsed(&self, k: usize) -> Option<Parsed> {
+        if let Ok(recent) = self.recent.lock()
+            && let Some((_, p)) = recent.iter().find(|(f, _)| *f == k)
+        {
+            return Some(p.clone());
+        }
+        // Parsed outside the lock: other threads keep reading their files.
+        let parsed = self.reread(k)?;
+        if let Ok(mut recent) = self.recent.lock() {
+            if recent.len() >= RECENT_FILES {
+                recent.remove(0);
+            }
+            recent.push((k, parsed.clone()));
+        }
+        Some(parsed)
+    }
+
+    fn reread(&self, k: usize) -> Option<Parsed> {
+        let file = self.files.get(k)?;
+        let problem = |what: String| {
+            let d = Diagnostic::error("R111", what)
+                .in_file(&file.path)
+                .hint("the records changed while pactum was reading them; run it again once they are saved");
+            if let Ok(mut p) = self.problems.lock() {
+                p.push(d);
+            }
+            None
+        };
+        let bytes = match std::fs::read(&file.path) {
+            Ok(b) => b,
+            Err(e) => return problem(format!("record file could not be read again ({e})")),
+        };
+        if sha256_hex(&bytes) != file.sha256 {
+            return problem("record file changed during the run".into());
+        }
+        let mut loaded = Loaded::default();
+        let text = record::decode(&file.path, bytes).ok()?;
+        record::load_text(&file.path, text, &mut loaded);
+        Some(Arc::new(loaded.records.into_iter().map(Arc::new).collect()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+
+    const PARTY: &str = "kind: party\nid: p1\nname: 甲\n";
+    const CONTRACTS: &str = "kind: contract\nid: c1\nx: 1\n---\nkind: contract\nid: c2\nx: 2\n";
+
+    #[test]
+    fn contracts_are_read_again_from_their_file() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "a.yaml", PARTY);
+        write(dir.path(), "b.yaml", CONTRACTS);
+        let (store, diags) = Store::scan(dir.path()).unwrap();
+        assert!(diags.is_empty(), "{diags:?}");
+        let ids: Vec<&str> = store.entries().iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids, ["p1", "c1", "c2"]);
+        let c2 = store.get("c2").unwrap();
+        assert_eq!(c2.value["x"], 2);
+        assert_eq!(c2.pos("/x").line, 7);
+        assert_eq!(store.kind("p1"), Some(RecordKind::Party));
+        assert!(store.get("nope").is_none());
+        assert!(store.take_problems().is_empty());
+    }
+
+    #[test]
+    fn a_file_changed_after_the_scan_is_a_problem_not_a_record() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "b.yaml", CONTRACTS);
+        let (store, _) = Store::scan(dir.path()).unwrap();
+        write(dir.path(), "b.yaml", &CONTRACTS.replace("x: 2", "x: 3"));
+        assert!(store.get("c2").is_none());
+        let problems = store.take_problems();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].code, "R111");
+        assert!(problems[0].message.contains("changed"), "{problems:?}");
+    }
+
+    #[test]
+    fn a_duplicate_id_names_the_first_place_and_is_left_out() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "b.yaml", CONTRACTS);
+        write(dir.path(), "c.yaml", "kind: contract\nid: c1\nx: 9\n");
+        let (store, diags) = Store::scan(dir.path()).unwrap();
+        assert_eq!(store.len(), 2);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert!(diags[0].message.contains("b.yaml:2:5"), "{diags:?}");
+        assert_eq!(store.get("c1").unwrap().value["x"], 1);
+    }
+}
