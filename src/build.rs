@@ -153,6 +153,7 @@ const TYPESET_STACK: usize = 64 << 20;
 struct Typeset {
     sha256: String,
     pages: usize,
+    template: String,
 }
 
 /// A contract's typeset result, or the diagnostics that stopped it.
@@ -436,13 +437,19 @@ impl Project {
         let pdf = ts
             .pdf(&rendered.job(emit_dir.as_deref()))
             .map_err(|problems| self.typst_diagnostics(id, problems))?;
-        let r = self.record(id).ok_or_else(Vec::new)?;
         staging
             .write(&format!("{id}.pdf"), &pdf.bytes)
-            .map_err(|e| vec![r.diag("", Diagnostic::error("T409", e.to_string()))])?;
+            .map_err(|e| {
+                let d = Diagnostic::error("T409", e.to_string());
+                self.record(id)
+                    .map(|r| r.diag("", d))
+                    .into_iter()
+                    .collect::<Vec<_>>()
+            })?;
         Ok(Typeset {
             sha256: checksum::sha256_hex(&pdf.bytes),
             pages: pdf.pages,
+            template: rendered.template,
         })
     }
 
@@ -656,16 +663,14 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
         let issued_at = numbering::issue_time();
         let mut documents = Vec::new();
         for id in &buildable {
-            let (Some((_, t)), Some(plan), Some(r)) =
-                (done.remove(id), plans.get(id), project.record(id))
-            else {
-                continue; // its file changed: R111, and the batch fails below
+            let (Some((_, t)), Some(plan)) = (done.remove(id), plans.get(id)) else {
+                continue;
             };
             documents.push(Document {
                 id: id.clone(),
                 number: plan.number.clone(),
                 revision: plan.revision,
-                template: r.str_at("/template").unwrap_or_default().to_owned(),
+                template: t.template,
                 file: format!("{id}.pdf"),
                 sha256: t.sha256,
                 pages: t.pages,
@@ -678,19 +683,22 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
         // The files besides the PDFs, with their SHA-256 (PDF digests are
         // known; these are hashed as they are written).
         let mut others: Vec<(&str, String)> = Vec::new();
-        if let Some(batch) = &batch {
-            for d in &documents {
-                let Some(r) = project.record(&d.id) else {
-                    continue; // R111: the batch fails below
-                };
-                batch.record(&numbering::entry(
-                    &project,
-                    &r,
-                    d,
-                    &plans[&d.id],
-                    &issued_at,
-                ))?;
+        // One pass over the records: each document's register row and its
+        // manifest entry (the records it was made from).
+        let mode = if batch.is_some() { "issue" } else { "draft" };
+        let mut manifest = staging.manifest(mode)?;
+        for d in &documents {
+            let (Some(r), Some(plan)) = (project.record(&d.id), plans.get(&d.id)) else {
+                continue; // R111: the batch fails below
+            };
+            let sources = project.sources(&r, plan.parent_number.as_deref());
+            if let Some(batch) = &batch {
+                batch.record(&numbering::entry(&r, &sources, d, plan, &issued_at))?;
             }
+            manifest.add(d, sources)?;
+        }
+        let manifest_sha256 = manifest.finish()?;
+        if let Some(batch) = &batch {
             let sha256 = staging.write_with("register.csv", |w| {
                 w.write_all(register::csv_header().as_bytes())?;
                 let mut failed = None;
@@ -705,9 +713,7 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
             })?;
             others.push(("register.csv", sha256));
         }
-        let mode = if batch.is_some() { "issue" } else { "draft" };
-        let sha256 = staging.write_manifest(&project, &documents, &plans, mode)?;
-        others.push(("manifest.json", sha256));
+        others.push(("manifest.json", manifest_sha256));
         let pdfs = documents
             .iter()
             .map(|d| (d.file.as_str(), d.sha256.as_str()));
@@ -764,63 +770,38 @@ impl Staging {
         self.write_with(name, |w| w.write_all(bytes)).map(drop)
     }
 
-    /// Creates `name`, lets `fill` write it through a buffer, syncs it, and
-    /// returns the SHA-256 of what was written (no file is read back).
+    /// Creates `name`, lets `fill` write it, syncs it, and returns its SHA-256.
     fn write_with(
         &self,
         name: &str,
         fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
     ) -> Result<String, BuildError> {
-        let path = self.dir.join(name);
-        let f = std::fs::File::create(&path).map_err(io("create", &path))?;
-        let mut w = checksum::HashingWriter::new(std::io::BufWriter::new(f));
-        fill(&mut w).map_err(io("write", &path))?;
-        let (w, sha256) = w.finish();
-        let f = w
-            .into_inner()
-            .map_err(|e| e.into_error())
-            .map_err(io("write", &path))?;
-        f.sync_all().map_err(io("sync", &path))?;
-        Ok(sha256)
+        let mut f = self.create(name)?;
+        fill(&mut f.w).map_err(io("write", &f.path))?;
+        f.finish()
     }
 
-    /// Writes `manifest.json`: each document with the records it was made from
-    /// (as they were at build time), one document at a time so a large batch
-    /// never holds the whole manifest in memory; returns its SHA-256.
-    fn write_manifest(
-        &self,
-        project: &Project,
-        documents: &[Document],
-        plans: &BTreeMap<String, Plan>,
-        mode: &str,
-    ) -> Result<String, BuildError> {
-        self.write_with("manifest.json", |w| {
-            write!(
-                w,
-                "{{\n  \"pactum\": \"{}\",\n  \"mode\": \"{mode}\",\n  \"documents\": [",
-                env!("CARGO_PKG_VERSION")
-            )?;
-            for (i, d) in documents.iter().enumerate() {
-                let mut v = serde_json::to_value(d)?;
-                if let (Some(obj), Some(r)) = (v.as_object_mut(), project.record(&d.id)) {
-                    let parent = plans.get(&d.id).and_then(|p| p.parent_number.as_deref());
-                    obj.insert("sources".into(), project.sources(&r, parent));
-                }
-                let text = serde_json::to_string_pretty(&v)?;
-                w.write_all(if i == 0 { b"\n" } else { b",\n" })?;
-                for (k, line) in text.lines().enumerate() {
-                    if k > 0 {
-                        w.write_all(b"\n")?;
-                    }
-                    write!(w, "    {line}")?;
-                }
-            }
-            w.write_all(if documents.is_empty() {
-                b"]\n}\n"
-            } else {
-                b"\n  ]\n}\n"
-            })
+    fn create(&self, name: &str) -> Result<StagedFile, BuildError> {
+        let path = self.dir.join(name);
+        let f = std::fs::File::create(&path).map_err(io("create", &path))?;
+        Ok(StagedFile {
+            w: checksum::HashingWriter::new(std::io::BufWriter::new(f)),
+            path,
         })
+    }
+
+    /// Starts `manifest.json`: each document with the records it was made
+    /// from (as they were at build time), written one document at a time so
+    /// a large batch never holds the whole manifest in memory.
+    fn manifest(&self, mode: &str) -> Result<Manifest, BuildError> {
+        let mut file = self.create("manifest.json")?;
+        write!(
+            file.w,
+            "{{\n  \"pactum\": \"{}\",\n  \"mode\": \"{mode}\",\n  \"documents\": [",
+            env!("CARGO_PKG_VERSION")
+        )
+        .map_err(io("write", &file.path))?;
+        Ok(Manifest { file, count: 0 })
     }
 
     fn commit<'a>(self, names: impl Iterator<Item = &'a str>) -> Result<(), BuildError> {
@@ -832,6 +813,75 @@ impl Staging {
             let _ = d.sync_all(); // make the renames durable where the platform allows it
         }
         Ok(())
+    }
+}
+
+/// A file being written into the staging folder, hashed as it is written.
+struct StagedFile {
+    w: checksum::HashingWriter<std::io::BufWriter<std::fs::File>>,
+    path: PathBuf,
+}
+
+impl StagedFile {
+    /// Flushes and syncs the file; returns the SHA-256 of its bytes (no file is read back).
+    fn finish(self) -> Result<String, BuildError> {
+        let (w, sha256) = self.w.finish();
+        let f = w
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .map_err(io("write", &self.path))?;
+        f.sync_all().map_err(io("sync", &self.path))?;
+        Ok(sha256)
+    }
+}
+
+/// `manifest.json` being written (see [`Staging::manifest`]).
+struct Manifest {
+    file: StagedFile,
+    count: usize,
+}
+
+impl Manifest {
+    /// Appends one document with its `sources` ([`Project::sources`]).
+    fn add(&mut self, d: &Document, sources: Value) -> Result<(), BuildError> {
+        let mut v = serde_json::to_value(d).map_err(|e| self.fail(e.into()))?;
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert("sources".into(), sources);
+        }
+        let text = serde_json::to_string_pretty(&v).map_err(|e| self.fail(e.into()))?;
+        let w = &mut self.file.w;
+        let written = w
+            .write_all(if self.count == 0 { b"\n" } else { b",\n" })
+            .and_then(|()| {
+                text.lines().enumerate().try_for_each(|(k, line)| {
+                    let sep = if k > 0 { "\n" } else { "" };
+                    write!(w, "{sep}    {line}")
+                })
+            });
+        written.map_err(|e| self.fail(e))?;
+        self.count += 1;
+        Ok(())
+    }
+
+    /// Closes the list and the file; returns its SHA-256.
+    fn finish(mut self) -> Result<String, BuildError> {
+        let end: &[u8] = if self.count == 0 {
+            b"]\n}\n"
+        } else {
+            b"\n  ]\n}\n"
+        };
+        if let Err(e) = self.file.w.write_all(end) {
+            return Err(self.fail(e));
+        }
+        self.file.finish()
+    }
+
+    fn fail(&self, source: std::io::Error) -> BuildError {
+        BuildError::Io {
+            action: "write",
+            path: self.file.path.clone(),
+            source,
+        }
     }
 }
 

@@ -53,6 +53,7 @@ pub fn plan(
     let mut counters: BTreeMap<String, u64> = BTreeMap::new();
     let mut plans: BTreeMap<String, Plan> = BTreeMap::new();
     let mut priors = BTreeMap::new();
+    let mut parents: BTreeMap<String, String> = BTreeMap::new();
     // Pass 1: numbers, in record order (so a rerun hands out the same numbers).
     for id in buildable {
         let Some(r) = project.record(id) else {
@@ -98,6 +99,14 @@ pub fn plan(
                 }
             },
         };
+        // The content hash now, unless it includes a parent's number (pass 2).
+        let content_sha256 = match r.str_at("/parent") {
+            Some(pid) => {
+                parents.insert(id.clone(), pid.to_owned());
+                String::new()
+            }
+            None => sha256_hex(canonical_json(&project.sources(&r, None)).as_bytes()),
+        };
         plans.insert(
             id.clone(),
             Plan {
@@ -106,20 +115,27 @@ pub fn plan(
                 parent_number: None,
                 scope,
                 seq,
-                content_sha256: String::new(),
+                content_sha256,
                 template_sha256: template_hashes.get(template).cloned().unwrap_or_default(),
                 expected_pdf: None,
             },
         );
     }
-    // Pass 2: parents' numbers, content hashes and revisions.
+    // Pass 2: parents' numbers and the content hashes that include them; revisions.
     let ids: Vec<String> = plans.keys().cloned().collect();
     for id in ids {
-        let r = project.record(&id).expect("planned ids are records");
-        let parent_number = match r.str_at("/parent") {
-            None => None,
-            Some(pid) => match parent_number(project, pid, &plans, batch)? {
-                Ok(n) => Some(n),
+        if let Some(pid) = parents.get(&id) {
+            let Some(r) = project.record(&id) else {
+                plans.remove(&id); // its file changed since the scan (R111)
+                continue;
+            };
+            match parent_number(project, pid, &plans, batch)? {
+                Ok(n) => {
+                    let content = canonical_json(&project.sources(&r, Some(&n)));
+                    let plan = plans.get_mut(&id).expect("present");
+                    plan.content_sha256 = sha256_hex(content.as_bytes());
+                    plan.parent_number = Some(n);
+                }
                 Err(why) => {
                     diags.push(r.diag("/parent", Diagnostic::error("N502", why)).hint(
                         "issue the parent contract first (fix its errors), or correct `parent`",
@@ -127,12 +143,9 @@ pub fn plan(
                     plans.remove(&id);
                     continue;
                 }
-            },
-        };
-        let content = canonical_json(&project.sources(&r, parent_number.as_deref()));
+            }
+        }
         let plan = plans.get_mut(&id).expect("present");
-        plan.parent_number = parent_number;
-        plan.content_sha256 = sha256_hex(content.as_bytes());
         if batch.is_some() {
             match priors.get(&id) {
                 None => plan.revision = Some(0),
@@ -207,13 +220,16 @@ pub fn canonical_json(v: &Value) -> String {
 }
 
 /// The register entry for a document issued in this build.
-pub fn entry(project: &Project, r: &Record, d: &Document, plan: &Plan, issued_at: &str) -> Entry {
+///
+/// `sources` is [`Project::sources`] of the record (the parties' names come from it).
+pub fn entry(r: &Record, sources: &Value, d: &Document, plan: &Plan, issued_at: &str) -> Entry {
     let s = |p: &str| r.str_at(p).unwrap_or_default().to_owned();
-    let name = |field: &str| {
-        r.str_at(field)
-            .and_then(|id| project.record(id))
-            .and_then(|p| p.str_at("/name").map(str::to_owned))
+    let name = |party: &str| {
+        sources
+            .pointer(&format!("/{party}/name"))
+            .and_then(Value::as_str)
             .unwrap_or_default()
+            .to_owned()
     };
     let waivers = r
         .value
@@ -247,8 +263,8 @@ pub fn entry(project: &Project, r: &Record, d: &Document, plan: &Plan, issued_at
         },
         facts: Facts {
             title: s("/title"),
-            party_a: name("/party_a"),
-            party_b: name("/party_b"),
+            party_a: name("party_a"),
+            party_b: name("party_b"),
             signing_date: s("/signing_date"),
             effective_date: s("/effective_date"),
             expiry_date: s("/expiry_date"),
