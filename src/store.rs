@@ -23,7 +23,8 @@ use crate::checksum::sha256_hex;
 use crate::diagnostic::Diagnostic;
 use crate::record::{self, Loaded, Record, RecordKind};
 
-/// Files whose parsed records are kept for the next `get` (per run).
+/// Files whose parsed records are kept for the next `get` (per run), least
+/// recently used dropped first.
 const RECENT_FILES: usize = 8;
 
 /// One record of the run: its id, kind and place.
@@ -142,10 +143,15 @@ impl Store {
 
     /// The records of file `k`, from the recent ones or read and parsed again.
     fn parsed(&self, k: usize) -> Option<Parsed> {
-        if let Ok(recent) = self.recent.lock()
-            && let Some((_, p)) = recent.iter().find(|(f, _)| *f == k)
+        if let Ok(mut recent) = self.recent.lock()
+            && let Some(at) = recent.iter().position(|(f, _)| *f == k)
         {
-            return Some(p.clone());
+            // Least recently used first: a file many records live in (all
+            // parties in one file, say) stays while single-record files churn.
+            let hit = recent.remove(at);
+            let parsed = hit.1.clone();
+            recent.push(hit);
+            return Some(parsed);
         }
         // Parsed outside the lock: other threads keep reading their files.
         let parsed = self.reread(k)?;
@@ -222,6 +228,32 @@ mod tests {
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert_eq!(problems[0].code, "R111");
         assert!(problems[0].message.contains("changed"), "{problems:?}");
+    }
+
+    #[test]
+    fn a_file_in_steady_use_stays_parsed_while_others_come_and_go() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "a-parties.yaml", CONTRACTS);
+        for i in 0..2 * RECENT_FILES {
+            write(
+                dir.path(),
+                &format!("b-{i:02}.yaml"),
+                &format!("kind: contract\nid: s{i}\n"),
+            );
+        }
+        let (store, _) = Store::scan(dir.path()).unwrap();
+        for i in 0..2 * RECENT_FILES {
+            assert!(store.get("c1").is_some());
+            assert!(store.get(&format!("s{i}")).is_some());
+        }
+        // Still the parse from before the change: the file was not read again.
+        write(
+            dir.path(),
+            "a-parties.yaml",
+            &CONTRACTS.replace("x: 2", "x: 3"),
+        );
+        assert_eq!(store.get("c2").unwrap().value["x"], 2);
+        assert!(store.take_problems().is_empty());
     }
 
     #[test]
