@@ -437,7 +437,7 @@ impl Project {
         let pdf = ts
             .pdf(&rendered.job(emit_dir.as_deref()))
             .map_err(|problems| self.typst_diagnostics(id, problems))?;
-        staging
+        let sha256 = staging
             .write(&format!("{id}.pdf"), &pdf.bytes)
             .map_err(|e| {
                 let d = Diagnostic::error("T409", e.to_string());
@@ -447,7 +447,7 @@ impl Project {
                     .collect::<Vec<_>>()
             })?;
         Ok(Typeset {
-            sha256: checksum::sha256_hex(&pdf.bytes),
+            sha256,
             pages: pdf.pages,
             template: rendered.template,
         })
@@ -766,8 +766,9 @@ impl Staging {
         })
     }
 
-    fn write(&self, name: &str, bytes: &[u8]) -> Result<(), BuildError> {
-        self.write_with(name, |w| w.write_all(bytes)).map(drop)
+    /// Writes `name` and returns its SHA-256.
+    fn write(&self, name: &str, bytes: &[u8]) -> Result<String, BuildError> {
+        self.write_with(name, |w| w.write_all(bytes))
     }
 
     /// Creates `name`, lets `fill` write it, syncs it, and returns its SHA-256.

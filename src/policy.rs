@@ -675,7 +675,7 @@ pub struct Report {
     pub exercised: BTreeSet<&'static str>,
 }
 
-/// Runs every rule over `records`, skipping the ids in `skip` (records that
+/// Runs every rule over the records in `store`, skipping the ids in `skip` (records that
 /// failed their schema: checking them again would only repeat the problem).
 pub fn check(store: &Store, ws: &Workspace, policy: &Policy, skip: &BTreeSet<String>) -> Report {
     let mut report = Report::default();
