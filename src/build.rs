@@ -23,7 +23,7 @@ use crate::numbering::{self, Plan};
 use crate::policy::{self, Policy};
 use crate::progress::Progress;
 use crate::record::{Record, RecordKind};
-use crate::register::{self, Register, RegisterError};
+use crate::register::{Register, RegisterError};
 use crate::render::{DocInfo, Inputs, Renderer};
 use crate::store::Store;
 use crate::typeset::{self, Fonts, Typesetter};
@@ -699,18 +699,7 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
         }
         let manifest_sha256 = manifest.finish()?;
         if let Some(batch) = &batch {
-            let sha256 = staging.write_with("register.csv", |w| {
-                w.write_all(register::csv_header().as_bytes())?;
-                let mut failed = None;
-                batch
-                    .each_row(&mut |row| {
-                        if failed.is_none() {
-                            failed = w.write_all(register::csv_line(&row).as_bytes()).err();
-                        }
-                    })
-                    .map_err(std::io::Error::other)?;
-                failed.map_or(Ok(()), Err)
-            })?;
+            let sha256 = staging.write_with("register.csv", |w| batch.write_csv(w))?;
             others.push(("register.csv", sha256));
         }
         others.push(("manifest.json", manifest_sha256));
@@ -845,22 +834,24 @@ struct Manifest {
 impl Manifest {
     /// Appends one document with its `sources` ([`Project::sources`]).
     fn add(&mut self, d: &Document, sources: Value) -> Result<(), BuildError> {
-        let mut v = serde_json::to_value(d).map_err(|e| self.fail(e.into()))?;
+        self.write_entry(d, sources)
+            .map_err(io("write", &self.file.path))?;
+        self.count += 1;
+        Ok(())
+    }
+
+    fn write_entry(&mut self, d: &Document, sources: Value) -> std::io::Result<()> {
+        let mut v = serde_json::to_value(d)?;
         if let Some(obj) = v.as_object_mut() {
             obj.insert("sources".into(), sources);
         }
-        let text = serde_json::to_string_pretty(&v).map_err(|e| self.fail(e.into()))?;
+        let text = serde_json::to_string_pretty(&v)?;
         let w = &mut self.file.w;
-        let written = w
-            .write_all(if self.count == 0 { b"\n" } else { b",\n" })
-            .and_then(|()| {
-                text.lines().enumerate().try_for_each(|(k, line)| {
-                    let sep = if k > 0 { "\n" } else { "" };
-                    write!(w, "{sep}    {line}")
-                })
-            });
-        written.map_err(|e| self.fail(e))?;
-        self.count += 1;
+        w.write_all(if self.count == 0 { b"\n" } else { b",\n" })?;
+        for (k, line) in text.lines().enumerate() {
+            let sep = if k > 0 { "\n" } else { "" };
+            write!(w, "{sep}    {line}")?;
+        }
         Ok(())
     }
 
@@ -871,18 +862,11 @@ impl Manifest {
         } else {
             b"\n  ]\n}\n"
         };
-        if let Err(e) = self.file.w.write_all(end) {
-            return Err(self.fail(e));
-        }
+        self.file
+            .w
+            .write_all(end)
+            .map_err(io("write", &self.file.path))?;
         self.file.finish()
-    }
-
-    fn fail(&self, source: std::io::Error) -> BuildError {
-        BuildError::Io {
-            action: "write",
-            path: self.file.path.clone(),
-            source,
-        }
     }
 }
 

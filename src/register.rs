@@ -436,10 +436,18 @@ impl Batch<'_> {
         Ok(())
     }
 
-    /// The register as this batch would leave it (latest revisions, number
-    /// order), one row at a time.
-    pub fn each_row(&self, f: &mut dyn FnMut(Row)) -> Result<(), RegisterError> {
-        each_row(&self.tx, f).map_err(|e| self.err(e))
+    /// Writes the register as this batch would leave it as CSV ([`to_csv`]),
+    /// one row at a time (a large register is never held in memory).
+    pub fn write_csv(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        w.write_all(csv_header().as_bytes())?;
+        let mut failed = None;
+        each_row(&self.tx, &mut |row| {
+            if failed.is_none() {
+                failed = w.write_all(csv_line(&row).as_bytes()).err();
+            }
+        })
+        .map_err(|e| std::io::Error::other(self.err(e)))?;
+        failed.map_or(Ok(()), Err)
     }
 
     /// Makes everything recorded in this batch durable.
@@ -572,7 +580,7 @@ pub fn to_csv(rows: &[Row]) -> String {
 }
 
 /// The first line of [`to_csv`], with the byte order mark.
-pub fn csv_header() -> String {
+fn csv_header() -> String {
     let header = [
         "合同编号",
         "合同名称",
@@ -595,7 +603,7 @@ pub fn csv_header() -> String {
 }
 
 /// One row of [`to_csv`].
-pub fn csv_line(r: &Row) -> String {
+fn csv_line(r: &Row) -> String {
     let f = &r.facts;
     let cells = [
         r.number.as_str(),

@@ -656,15 +656,15 @@ fn check_prunes_cache_entries_no_run_used_for_thirty_days() {
     let run = pactum_in(dir, &["check", "samples"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let cache = dir.join(".pactum/check-cache");
-    let entries = |cache: &Path| -> Vec<PathBuf> {
-        let mut v: Vec<PathBuf> = std::fs::read_dir(cache)
+    let entries = || -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(&cache)
             .unwrap()
             .map(|e| e.unwrap().path())
             .collect();
         v.sort();
         v
     };
-    let used = entries(&cache);
+    let used = entries();
     assert_eq!(used.len(), 13, "{used:?}");
     // An entry of an older binary, last used 31 days ago; and every entry
     // of this run backdated by as much: the next run uses those again.
@@ -678,5 +678,5 @@ fn check_prunes_cache_entries_no_run_used_for_thirty_days() {
     let run = pactum_in(dir, &["check", "samples"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("13 from cache"), "{}", run.stderr);
-    assert_eq!(entries(&cache), used);
+    assert_eq!(entries(), used);
 }
