@@ -737,6 +737,7 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
 pub(crate) struct Staging {
     dir: PathBuf,
     out: PathBuf,
+    syncer: Syncer,
 }
 
 impl Staging {
@@ -750,6 +751,7 @@ impl Staging {
         }
         std::fs::create_dir(&dir).map_err(io("create", &dir))?;
         Ok(Staging {
+            syncer: Syncer::start().map_err(io("start the file syncer for", &dir))?,
             dir,
             out: out.to_path_buf(),
         })
@@ -777,6 +779,7 @@ impl Staging {
         Ok(StagedFile {
             w: checksum::HashingWriter::new(std::io::BufWriter::new(f)),
             path,
+            syncer: self.syncer.handle(),
         })
     }
 
@@ -794,7 +797,9 @@ impl Staging {
         Ok(Manifest { file, count: 0 })
     }
 
-    fn commit<'a>(self, names: impl Iterator<Item = &'a str>) -> Result<(), BuildError> {
+    /// Waits until every staged file is on disk, then moves them into place.
+    fn commit<'a>(mut self, names: impl Iterator<Item = &'a str>) -> Result<(), BuildError> {
+        self.syncer.wait()?;
         for name in names {
             let to = self.out.join(name);
             std::fs::rename(self.dir.join(name), &to).map_err(io("move into place", &to))?;
@@ -810,18 +815,96 @@ impl Staging {
 struct StagedFile {
     w: checksum::HashingWriter<std::io::BufWriter<std::fs::File>>,
     path: PathBuf,
+    syncer: Option<SyncHandle>,
 }
 
 impl StagedFile {
-    /// Flushes and syncs the file; returns the SHA-256 of its bytes (no file is read back).
+    /// Flushes the file and hands it to the syncer; returns the SHA-256 of its
+    /// bytes (no file is read back).
     fn finish(self) -> Result<String, BuildError> {
         let (w, sha256) = self.w.finish();
         let f = w
             .into_inner()
             .map_err(|e| e.into_error())
             .map_err(io("write", &self.path))?;
-        f.sync_all().map_err(io("sync", &self.path))?;
+        match self.syncer {
+            Some(syncer) => syncer.sync(f, self.path)?,
+            None => f.sync_all().map_err(io("sync", &self.path))?,
+        }
         Ok(sha256)
+    }
+}
+
+/// Files waiting for the syncer at most; a writer waits when it is this far behind.
+const SYNC_BACKLOG: usize = 64;
+
+/// Makes staged files durable (fsync) on a thread of its own, so typesetting
+/// workers never wait for the disk: they hand each written file over and go
+/// on. [`Syncer::wait`] returns once every file handed over is synced, or
+/// with the first file that could not be.
+struct Syncer {
+    handle: Option<SyncHandle>,
+    thread: Option<std::thread::JoinHandle<Result<(), BuildError>>>,
+}
+
+/// Where writers hand their files to the [`Syncer`].
+#[derive(Clone)]
+struct SyncHandle(std::sync::mpsc::SyncSender<(std::fs::File, PathBuf)>);
+
+impl SyncHandle {
+    fn sync(&self, file: std::fs::File, path: PathBuf) -> Result<(), BuildError> {
+        // The syncer stops only when it is waited for or dropped: then nobody writes.
+        self.0.send((file, path)).map_err(|e| {
+            let (_, path) = e.0;
+            BuildError::Io {
+                action: "sync",
+                path,
+                source: std::io::Error::other("the file syncer has stopped"),
+            }
+        })
+    }
+}
+
+impl Syncer {
+    fn start() -> std::io::Result<Syncer> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(std::fs::File, PathBuf)>(SYNC_BACKLOG);
+        let thread = std::thread::Builder::new()
+            .name("pactum-sync".into())
+            .spawn(move || {
+                let mut first_error = None;
+                for (file, path) in rx {
+                    if first_error.is_none()
+                        && let Err(e) = file.sync_all()
+                    {
+                        first_error = Some(io("sync", &path)(e));
+                    }
+                }
+                first_error.map_or(Ok(()), Err)
+            })?;
+        Ok(Syncer {
+            handle: Some(SyncHandle(tx)),
+            thread: Some(thread),
+        })
+    }
+
+    /// Where to hand files over; after [`Syncer::wait`] there is none and
+    /// files are synced by their writer.
+    fn handle(&self) -> Option<SyncHandle> {
+        self.handle.clone()
+    }
+
+    /// Waits until every file handed over is synced.
+    fn wait(&mut self) -> Result<(), BuildError> {
+        self.handle = None; // the last sender is gone once the staged files are closed
+        match self.thread.take().map(std::thread::JoinHandle::join) {
+            None => Ok(()),
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(BuildError::Io {
+                action: "sync",
+                path: PathBuf::new(),
+                source: std::io::Error::other("the file syncer panicked"),
+            }),
+        }
     }
 }
 
@@ -890,5 +973,58 @@ fn remove_stale_staging(out: &Path) {
         if Path::new("/proc/self").exists() && !Path::new("/proc").join(pid).exists() {
             let _ = std::fs::remove_dir_all(e.path());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Names of `n` files, each file holding its own name.
+    fn names(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("file-{i:03}.txt")).collect()
+    }
+
+    #[test]
+    fn more_files_than_the_sync_backlog_from_two_writers_are_all_committed() {
+        let out = tempfile::tempdir().unwrap();
+        let staging = Staging::new(out.path()).unwrap();
+        let all = names(3 * SYNC_BACKLOG + 1);
+        std::thread::scope(|s| {
+            for half in all.chunks(all.len().div_ceil(2)) {
+                let staging = &staging;
+                s.spawn(move || {
+                    for name in half {
+                        let sha = staging.write(name, name.as_bytes()).unwrap();
+                        assert_eq!(sha, checksum::sha256_hex(name.as_bytes()));
+                    }
+                });
+            }
+        });
+        staging.commit(all.iter().map(String::as_str)).unwrap();
+        for name in &all {
+            assert_eq!(
+                std::fs::read_to_string(out.path().join(name)).unwrap(),
+                *name
+            );
+        }
+        let left: Vec<_> = std::fs::read_dir(out.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .filter(|n| n.to_string_lossy().starts_with(Staging::PREFIX))
+            .collect();
+        assert!(left.is_empty(), "staging folder left behind: {left:?}");
+    }
+
+    #[test]
+    fn a_file_written_after_the_syncer_finished_is_synced_by_its_writer() {
+        let out = tempfile::tempdir().unwrap();
+        let mut staging = Staging::new(out.path()).unwrap();
+        staging.write("before", b"1").unwrap();
+        staging.syncer.wait().unwrap();
+        assert!(staging.syncer.handle().is_none());
+        staging.write("after", b"2").unwrap();
+        staging.commit(["before", "after"].into_iter()).unwrap();
+        assert_eq!(std::fs::read(out.path().join("after")).unwrap(), b"2");
     }
 }
