@@ -317,6 +317,11 @@ pub const CODES: &[Code] = &[
         "typst warned while typesetting. `check` treats typst warnings as errors so that layout problems (e.g. an unknown font family) are fixed before anything is issued.",
     ),
     code(
+        "T433",
+        "reserved folder name under templates/",
+        "`templates/_chunks` is reserved: while typesetting, pactum serves the plain paragraphs of each generated document from memory under that name (so typst reuses their layout across contracts), and typst would never read a real folder there. Rename the folder; shared typst code belongs in templates/_lib.",
+    ),
+    code(
         "T440",
         "document changed",
         "`pactum check`: the document's PDF or text differs from the golden lock (samples/pactum.lock). Read the diff; if the change is intended, run `pactum check RECORDS --update` and commit the lock and golden texts.",

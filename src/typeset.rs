@@ -679,7 +679,7 @@ fn split_plain(template: &str, markup: &str) -> (String, HashMap<FileId, Chunk>)
 }
 
 /// Folder (under the template root, served from memory) of [`split_plain`]'s files.
-const CHUNK_DIR: &str = "_chunks";
+const CHUNK_DIR: &str = crate::workspace::CHUNKS_FOLDER;
 
 /// Whether `node` is markup without code: it reads nothing and defines nothing.
 fn is_plain(node: &SyntaxNode) -> bool {

@@ -88,6 +88,11 @@ pub struct Template {
     pub dir: PathBuf,
 }
 
+/// The folder under `templates/` that typesetting serves from memory (the
+/// plain paragraphs of the generated markup, see `typeset::split_plain`); a
+/// real folder by that name would be shadowed, so it is an error (`T433`).
+pub const CHUNKS_FOLDER: &str = "_chunks";
+
 /// A located workspace with its document types.
 #[derive(Debug, Clone)]
 pub struct Workspace {
@@ -310,6 +315,17 @@ pub fn load(root: &Path) -> Result<(Workspace, Vec<Diagnostic>), WorkspaceError>
                 parent_template: meta.parent_template,
                 dir,
             },
+        );
+    }
+    let reserved = tdir.join(CHUNKS_FOLDER);
+    if reserved.exists() {
+        diags.push(
+            Diagnostic::error(
+                "T433",
+                format!("`templates/{CHUNKS_FOLDER}` is a reserved name: pactum serves files of its own under it while typesetting, so typst would never read what is there"),
+            )
+            .in_file(&reserved)
+            .hint("rename it; shared typst code belongs in templates/_lib"),
         );
     }
     Ok((

@@ -680,3 +680,25 @@ fn check_prunes_cache_entries_no_run_used_for_thirty_days() {
     assert!(run.stderr.contains("13 from cache"), "{}", run.stderr);
     assert_eq!(entries(), used);
 }
+
+#[test]
+fn a_folder_under_the_reserved_name_chunks_is_an_error_in_check_and_build() {
+    let ws = workspace_copy();
+    let dir = ws.path();
+    let reserved = dir.join("templates/_chunks");
+    std::fs::create_dir(&reserved).unwrap();
+    std::fs::write(reserved.join("notes.typ"), "= Notes\n").unwrap();
+    let run = pactum_in(dir, &["check", "samples"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("error[T433]"), "{}", run.stderr);
+    assert!(run.stderr.contains("templates/_chunks"), "{}", run.stderr);
+    let out = dir.join("out");
+    let run = pactum_in(dir, &["build", "samples", "--draft", "--out", "out"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("error[T433]"), "{}", run.stderr);
+    assert!(!out.exists(), "a failed build leaves no output folder");
+    // Renamed, the workspace checks clean again.
+    std::fs::rename(&reserved, dir.join("templates/_notes")).unwrap();
+    let run = pactum_in(dir, &["check", "samples"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
