@@ -28,6 +28,8 @@ use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 static FONT_FILES: &[&[u8]] = &[
     include_bytes!("../templates/fonts/NotoSerifSC-Regular.ttf"),
     include_bytes!("../templates/fonts/NotoSerifSC-Bold.ttf"),
+    include_bytes!("../templates/fonts/NotoSansCJKsc-Regular.otf"),
+    include_bytes!("../templates/fonts/NotoSansCJKsc-Bold.otf"),
     include_bytes!("../templates/fonts/LibertinusSerif-Regular.otf"),
     include_bytes!("../templates/fonts/LibertinusSerif-Bold.otf"),
     include_bytes!("../templates/fonts/LibertinusSerif-Italic.otf"),
@@ -774,5 +776,28 @@ mod tests {
         }
         // CJK Ext B is beyond the embedded fonts: it must be reported, not drawn as tofu.
         assert!(!f.can_draw('\u{20000}'));
+    }
+
+    #[test]
+    fn a_template_can_set_headings_in_the_cjk_sans_and_the_body_in_the_serif() {
+        let ts = Typesetter::new(&Path::new(env!("CARGO_MANIFEST_DIR")).join("templates"));
+        let markup = "#set text(font: \"Noto Serif SC\", fallback: false)\n#show heading: set text(font: \"Noto Sans CJK SC\")\n\n= 第一条 定义\n\n甲方与乙方签订本合同。\n\n#text(font: \"Noto Sans CJK SC\")[乙方承诺按期交付。]\n";
+        let job = Job {
+            template: "service-zh",
+            markup: markup.to_owned(),
+            date: NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
+            ident: "t",
+            emit: None,
+        };
+        let pdf = ts.pdf(&job).unwrap_or_else(|p| panic!("{p:?}"));
+        assert!(pdf.warnings.is_empty(), "{:?}", pdf.warnings);
+        let bytes = String::from_utf8_lossy(&pdf.bytes);
+        for face in [
+            "NotoSansCJKsc-Bold",
+            "NotoSansCJKsc-Regular",
+            "NotoSerifSC-Regular",
+        ] {
+            assert!(bytes.contains(&format!("+{face}")), "{face} not embedded");
+        }
     }
 }
