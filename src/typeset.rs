@@ -715,6 +715,17 @@ fn is_plain(node: &SyntaxNode) -> bool {
 mod tests {
     use super::*;
 
+    /// A service-zh job for `markup`.
+    fn test_job(markup: &str) -> Job<'static> {
+        Job {
+            template: "service-zh",
+            markup: markup.to_owned(),
+            date: NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
+            ident: "t",
+            emit: None,
+        }
+    }
+
     #[test]
     fn plain_paragraphs_move_to_their_own_files_and_lines_stay_put() {
         let markup = "#import \"/_lib/contract.typ\": *\n\n= 定义\n\n甲方应当\\-按期付款。\n第二行 *加粗*。\n\n#strong[¥1] 元\n\n- 附件1\n- 附件2\n";
@@ -744,13 +755,7 @@ mod tests {
         let ts = Typesetter::new(&Path::new(env!("CARGO_MANIFEST_DIR")).join("templates"));
         // U+20000 is in no embedded font: under PDF/A that is an error at the glyph.
         let markup = "#set text(font: \"Noto Serif SC\")\n\n第一段。\n\n#strong[代码段]\n\n第二段\n含\u{20000}字。\n";
-        let job = Job {
-            template: "service-zh",
-            markup: markup.to_owned(),
-            date: NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
-            ident: "t",
-            emit: None,
-        };
+        let job = test_job(markup);
         let Err(problems) = ts.pdf(&job) else {
             panic!("a glyph no font has must fail under PDF/A")
         };
@@ -782,13 +787,7 @@ mod tests {
     fn a_template_can_set_headings_in_the_cjk_sans_and_the_body_in_the_serif() {
         let ts = Typesetter::new(&Path::new(env!("CARGO_MANIFEST_DIR")).join("templates"));
         let markup = "#set text(font: \"Noto Serif SC\", fallback: false)\n#show heading: set text(font: \"Noto Sans CJK SC\")\n\n= 第一条 定义\n\n甲方与乙方签订本合同。\n\n#text(font: \"Noto Sans CJK SC\")[乙方承诺按期交付。]\n";
-        let job = Job {
-            template: "service-zh",
-            markup: markup.to_owned(),
-            date: NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
-            ident: "t",
-            emit: None,
-        };
+        let job = test_job(markup);
         let pdf = ts.pdf(&job).unwrap_or_else(|p| panic!("{p:?}"));
         assert!(pdf.warnings.is_empty(), "{:?}", pdf.warnings);
         let bytes = String::from_utf8_lossy(&pdf.bytes);
