@@ -21,6 +21,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Create a new workspace: the shipped document types, schemas, compliance policy, example records and fonts.
+    Init(InitArgs),
     /// Validate records and typeset one PDF per contract, plus SHA256SUMS, manifest.json and register.csv.
     Build(BuildArgs),
     /// The whole pipeline in draft mode without writing documents: validate, lint templates,
@@ -38,6 +40,13 @@ pub enum Command {
     Handover(HandoverArgs),
     /// Explain a diagnostic code (e.g. `pactum explain P0301`); without a code, list them all.
     Explain(ExplainArgs),
+}
+
+/// `pactum init DIR`.
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// The folder to create (it must not exist, or be empty).
+    pub dir: PathBuf,
 }
 
 /// `pactum explain [CODE]`.

@@ -8,7 +8,8 @@
 //! against schemas), the golden lock, `report` (review page) and `annotate`
 //! (human, JSON, GitHub and JUnit output). `bundle` packs a build's output
 //! into a BagIt zip and logs the handover (`handover`); `verify` checks such a
-//! zip in place; `bagit` holds the formats.
+//! zip in place; `bagit` holds the formats. `init` writes a new workspace
+//! from the files compiled into the binary.
 //! `money`, `ident`, `cndate` and `number` are pure domain logic.
 
 pub mod annotate;
@@ -23,6 +24,7 @@ pub mod codes;
 pub mod diagnostic;
 pub mod handover;
 pub mod ident;
+pub mod init;
 pub mod lint;
 pub mod money;
 pub mod number;

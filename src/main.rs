@@ -63,6 +63,19 @@ fn stdout_failed(e: std::io::Error) -> ! {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Init(args) => match pactum::init::init(&args.dir) {
+            Ok(n) => {
+                let d = args.dir.display();
+                eprintln!(
+                    "created workspace {d} ({n} files): templates/, schemas/ (with policy.yaml), records/ (examples)\nnext: cd {d} && pactum build records --out out"
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        },
         Command::Build(args) => run_build(&args),
         Command::Check(args) => run_check(&args),
         Command::Synth(args) => match pactum::synth::generate(&args.samples, &args.out, args.count)

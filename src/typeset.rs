@@ -24,16 +24,41 @@ use typst::{Library, LibraryExt, World, WorldExt};
 use typst_layout::PagedDocument;
 use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 
-/// Font files compiled into the binary (see templates/fonts/ for the licences).
-static FONT_FILES: &[&[u8]] = &[
-    include_bytes!("../templates/fonts/NotoSerifSC-Regular.ttf"),
-    include_bytes!("../templates/fonts/NotoSerifSC-Bold.ttf"),
-    include_bytes!("../templates/fonts/NotoSansCJKsc-Regular.otf"),
-    include_bytes!("../templates/fonts/NotoSansCJKsc-Bold.otf"),
-    include_bytes!("../templates/fonts/LibertinusSerif-Regular.otf"),
-    include_bytes!("../templates/fonts/LibertinusSerif-Bold.otf"),
-    include_bytes!("../templates/fonts/LibertinusSerif-Italic.otf"),
-    include_bytes!("../templates/fonts/LibertinusSerif-BoldItalic.otf"),
+/// Font files compiled into the binary, by file name under `templates/fonts/`
+/// (where their licences are).
+pub(crate) static FONT_FILES: &[(&str, &[u8])] = &[
+    (
+        "NotoSerifSC-Regular.ttf",
+        include_bytes!("../templates/fonts/NotoSerifSC-Regular.ttf"),
+    ),
+    (
+        "NotoSerifSC-Bold.ttf",
+        include_bytes!("../templates/fonts/NotoSerifSC-Bold.ttf"),
+    ),
+    (
+        "NotoSansCJKsc-Regular.otf",
+        include_bytes!("../templates/fonts/NotoSansCJKsc-Regular.otf"),
+    ),
+    (
+        "NotoSansCJKsc-Bold.otf",
+        include_bytes!("../templates/fonts/NotoSansCJKsc-Bold.otf"),
+    ),
+    (
+        "LibertinusSerif-Regular.otf",
+        include_bytes!("../templates/fonts/LibertinusSerif-Regular.otf"),
+    ),
+    (
+        "LibertinusSerif-Bold.otf",
+        include_bytes!("../templates/fonts/LibertinusSerif-Bold.otf"),
+    ),
+    (
+        "LibertinusSerif-Italic.otf",
+        include_bytes!("../templates/fonts/LibertinusSerif-Italic.otf"),
+    ),
+    (
+        "LibertinusSerif-BoldItalic.otf",
+        include_bytes!("../templates/fonts/LibertinusSerif-BoldItalic.otf"),
+    ),
 ];
 
 /// The embedded fonts, parsed once.
@@ -49,7 +74,7 @@ impl Fonts {
         FONTS.get_or_init(|| {
             let fonts: Vec<Font> = FONT_FILES
                 .iter()
-                .flat_map(|data| Font::iter(Bytes::new(*data)))
+                .flat_map(|(_, data)| Font::iter(Bytes::new(*data)))
                 .collect();
             Fonts {
                 book: LazyHash::new(FontBook::from_fonts(&fonts)),

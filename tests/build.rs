@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use support::{pactum, pdf_text, repo, squeeze, tempdir, tool};
+use support::{pactum, pactum_in, pdf_text, repo, squeeze, tempdir, tool};
 
 /// Builds samples/ once for all tests that only read the output.
 fn samples_out() -> &'static Path {
@@ -485,4 +485,63 @@ fn synthetic_records_are_valid_and_distinct() {
         .map(|l| &l[..64])
         .collect();
     assert_eq!(digests.len(), 12, "synthetic documents are not distinct");
+}
+
+#[test]
+fn init_makes_a_workspace_that_builds_and_refuses_to_overwrite_one() {
+    let tmp = tempdir();
+    let ws = tmp.path().join("legal");
+    let run = pactum_in(tmp.path(), &["init", "legal"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("next: cd legal && pactum build records --out out")
+    );
+    // Everything the pipeline needs, and nothing left over from the writing.
+    for f in [
+        "templates/service-zh/template.toml",
+        "templates/_lib/contract.typ",
+        "templates/fonts/NotoSansCJKsc-Regular.otf",
+        "templates/fonts/OFL-NotoSansCJKsc.txt",
+        "schemas/policy.yaml",
+        "records/contracts/fw-2026-001.yaml",
+    ] {
+        assert!(ws.join(f).is_file(), "{f} missing");
+    }
+    let hidden: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(hidden.is_empty(), "{hidden:?}");
+
+    // The README's first command, in the new workspace.
+    let run = pactum_in(&ws, &["build", "records", "--out", "out"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let pdfs = std::fs::read_dir(ws.join("out"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension() == Some("pdf".as_ref()))
+        .count();
+    assert_eq!(pdfs, 13);
+    let sums = tool("sha256sum", &["-c", "SHA256SUMS"], &ws.join("out"));
+    // 13 PDFs, manifest.json and register.csv.
+    assert_eq!(
+        sums.lines().filter(|l| l.ends_with(": OK")).count(),
+        15,
+        "{sums}"
+    );
+
+    // A second init into the same folder changes nothing.
+    std::fs::write(ws.join("schemas/policy.yaml"), b"# edited\n").unwrap();
+    let run = pactum_in(tmp.path(), &["init", "legal"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("already exists and is not empty"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read(ws.join("schemas/policy.yaml")).unwrap(),
+        b"# edited\n"
+    );
 }

@@ -1,0 +1,353 @@
+//! `pactum init DIR`: a new workspace, ready to build: the shipped document
+//! types (templates, clause library, shared typst), their schemas and the
+//! compliance policy, example records, and the embedded fonts with their
+//! licences (for `--emit-typst` reproductions; pactum itself reads fonts
+//! from the binary). Everything comes from the binary, not from a source tree.
+
+use std::path::{Path, PathBuf};
+
+/// Files of a new workspace: path inside it, and content (compiled in from
+/// this repository; the example records are `samples/` under `records/`).
+static FILES: &[(&str, &[u8])] = &[
+    (
+        "schemas/msa-en.schema.json",
+        include_bytes!("../schemas/msa-en.schema.json"),
+    ),
+    (
+        "schemas/nda-zh.schema.json",
+        include_bytes!("../schemas/nda-zh.schema.json"),
+    ),
+    (
+        "schemas/party.schema.json",
+        include_bytes!("../schemas/party.schema.json"),
+    ),
+    (
+        "schemas/policy.yaml",
+        include_bytes!("../schemas/policy.yaml"),
+    ),
+    (
+        "schemas/service-zh.schema.json",
+        include_bytes!("../schemas/service-zh.schema.json"),
+    ),
+    (
+        "schemas/supplement-zh.schema.json",
+        include_bytes!("../schemas/supplement-zh.schema.json"),
+    ),
+    (
+        "templates/_handover/main.typ.tera",
+        include_bytes!("../templates/_handover/main.typ.tera"),
+    ),
+    (
+        "templates/_lib/contract.typ",
+        include_bytes!("../templates/_lib/contract.typ"),
+    ),
+    (
+        "templates/clauses/en/confidentiality.typ.tera",
+        include_bytes!("../templates/clauses/en/confidentiality.typ.tera"),
+    ),
+    (
+        "templates/clauses/en/dispute.typ.tera",
+        include_bytes!("../templates/clauses/en/dispute.typ.tera"),
+    ),
+    (
+        "templates/clauses/en/force-majeure.typ.tera",
+        include_bytes!("../templates/clauses/en/force-majeure.typ.tera"),
+    ),
+    (
+        "templates/clauses/en/general.typ.tera",
+        include_bytes!("../templates/clauses/en/general.typ.tera"),
+    ),
+    (
+        "templates/clauses/en/liability.typ.tera",
+        include_bytes!("../templates/clauses/en/liability.typ.tera"),
+    ),
+    (
+        "templates/clauses/en/money.typ.tera",
+        include_bytes!("../templates/clauses/en/money.typ.tera"),
+    ),
+    (
+        "templates/clauses/en/notices.typ.tera",
+        include_bytes!("../templates/clauses/en/notices.typ.tera"),
+    ),
+    (
+        "templates/clauses/en/party.typ.tera",
+        include_bytes!("../templates/clauses/en/party.typ.tera"),
+    ),
+    (
+        "templates/clauses/zh/breach.typ.tera",
+        include_bytes!("../templates/clauses/zh/breach.typ.tera"),
+    ),
+    (
+        "templates/clauses/zh/confidentiality.typ.tera",
+        include_bytes!("../templates/clauses/zh/confidentiality.typ.tera"),
+    ),
+    (
+        "templates/clauses/zh/dispute.typ.tera",
+        include_bytes!("../templates/clauses/zh/dispute.typ.tera"),
+    ),
+    (
+        "templates/clauses/zh/force-majeure.typ.tera",
+        include_bytes!("../templates/clauses/zh/force-majeure.typ.tera"),
+    ),
+    (
+        "templates/clauses/zh/general.typ.tera",
+        include_bytes!("../templates/clauses/zh/general.typ.tera"),
+    ),
+    (
+        "templates/clauses/zh/notices.typ.tera",
+        include_bytes!("../templates/clauses/zh/notices.typ.tera"),
+    ),
+    (
+        "templates/clauses/zh/party.typ.tera",
+        include_bytes!("../templates/clauses/zh/party.typ.tera"),
+    ),
+    (
+        "templates/fonts/OFL-LibertinusSerif.txt",
+        include_bytes!("../templates/fonts/OFL-LibertinusSerif.txt"),
+    ),
+    (
+        "templates/fonts/OFL-NotoSansCJKsc.txt",
+        include_bytes!("../templates/fonts/OFL-NotoSansCJKsc.txt"),
+    ),
+    (
+        "templates/fonts/OFL-NotoSerifSC.txt",
+        include_bytes!("../templates/fonts/OFL-NotoSerifSC.txt"),
+    ),
+    (
+        "templates/msa-en/main.typ.tera",
+        include_bytes!("../templates/msa-en/main.typ.tera"),
+    ),
+    (
+        "templates/msa-en/template.toml",
+        include_bytes!("../templates/msa-en/template.toml"),
+    ),
+    (
+        "templates/nda-zh/main.typ.tera",
+        include_bytes!("../templates/nda-zh/main.typ.tera"),
+    ),
+    (
+        "templates/nda-zh/template.toml",
+        include_bytes!("../templates/nda-zh/template.toml"),
+    ),
+    (
+        "templates/service-zh/main.typ.tera",
+        include_bytes!("../templates/service-zh/main.typ.tera"),
+    ),
+    (
+        "templates/service-zh/template.toml",
+        include_bytes!("../templates/service-zh/template.toml"),
+    ),
+    (
+        "templates/supplement-zh/main.typ.tera",
+        include_bytes!("../templates/supplement-zh/main.typ.tera"),
+    ),
+    (
+        "templates/supplement-zh/template.toml",
+        include_bytes!("../templates/supplement-zh/template.toml"),
+    ),
+    (
+        "records/contracts/bm-2026-001.yaml",
+        include_bytes!("../samples/contracts/bm-2026-001.yaml"),
+    ),
+    (
+        "records/contracts/bm-2026-002.yaml",
+        include_bytes!("../samples/contracts/bm-2026-002.yaml"),
+    ),
+    (
+        "records/contracts/fw-2025-007.yaml",
+        include_bytes!("../samples/contracts/fw-2025-007.yaml"),
+    ),
+    (
+        "records/contracts/fw-2025-011.yaml",
+        include_bytes!("../samples/contracts/fw-2025-011.yaml"),
+    ),
+    (
+        "records/contracts/fw-2026-001.yaml",
+        include_bytes!("../samples/contracts/fw-2026-001.yaml"),
+    ),
+    (
+        "records/contracts/fw-2026-002.yaml",
+        include_bytes!("../samples/contracts/fw-2026-002.yaml"),
+    ),
+    (
+        "records/contracts/fw-2026-003.yaml",
+        include_bytes!("../samples/contracts/fw-2026-003.yaml"),
+    ),
+    (
+        "records/contracts/fw-2026-004.yaml",
+        include_bytes!("../samples/contracts/fw-2026-004.yaml"),
+    ),
+    (
+        "records/contracts/fw-2026-005.yaml",
+        include_bytes!("../samples/contracts/fw-2026-005.yaml"),
+    ),
+    (
+        "records/contracts/msa-2026-001.yaml",
+        include_bytes!("../samples/contracts/msa-2026-001.yaml"),
+    ),
+    (
+        "records/contracts/msa-2026-002.yaml",
+        include_bytes!("../samples/contracts/msa-2026-002.yaml"),
+    ),
+    (
+        "records/contracts/supplements-2026.yaml",
+        include_bytes!("../samples/contracts/supplements-2026.yaml"),
+    ),
+    (
+        "records/parties/central-china.yaml",
+        include_bytes!("../samples/parties/central-china.yaml"),
+    ),
+    (
+        "records/parties/jinlan-consulting.yaml",
+        include_bytes!("../samples/parties/jinlan-consulting.yaml"),
+    ),
+    (
+        "records/parties/lanchuan-it.yaml",
+        include_bytes!("../samples/parties/lanchuan-it.yaml"),
+    ),
+    (
+        "records/parties/pengyu-systems.yaml",
+        include_bytes!("../samples/parties/pengyu-systems.yaml"),
+    ),
+    (
+        "records/parties/xiling-software.yaml",
+        include_bytes!("../samples/parties/xiling-software.yaml"),
+    ),
+    (
+        "records/parties/yunxiu-data.yaml",
+        include_bytes!("../samples/parties/yunxiu-data.yaml"),
+    ),
+    (
+        "records/parties/zhao-shuhua.yaml",
+        include_bytes!("../samples/parties/zhao-shuhua.yaml"),
+    ),
+];
+
+/// Why a workspace could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    /// The target exists and holds something.
+    #[error(
+        "{0} already exists and is not empty; pactum init only writes into a new or empty folder"
+    )]
+    NotEmpty(PathBuf),
+    /// Reading or writing failed.
+    #[error("cannot {action} {path}: {source}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// Where.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> InitError {
+    let path = path.to_path_buf();
+    move |source| InitError::Io {
+        action,
+        path,
+        source,
+    }
+}
+
+/// Every file of a new workspace: [`FILES`] and the embedded fonts.
+fn files() -> impl Iterator<Item = (String, &'static [u8])> {
+    let fonts = crate::typeset::FONT_FILES
+        .iter()
+        .map(|(name, data)| (format!("templates/fonts/{name}"), *data));
+    FILES
+        .iter()
+        .map(|(path, data)| ((*path).to_owned(), *data))
+        .chain(fonts)
+}
+
+/// Writes a new workspace into `dir` (which must not exist or be empty) and
+/// returns how many files it wrote. All or nothing: the files are written into
+/// a hidden sibling folder that is renamed to `dir` at the end.
+pub fn init(dir: &Path) -> Result<usize, InitError> {
+    if let Ok(mut entries) = std::fs::read_dir(dir) {
+        if entries.next().is_some() {
+            return Err(InitError::NotEmpty(dir.to_path_buf()));
+        }
+    } else if dir.exists() {
+        return Err(InitError::NotEmpty(dir.to_path_buf()));
+    }
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "workspace".into());
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).map_err(io("create", &parent))?;
+    let staging = parent.join(format!(".{name}.pactum-init-{}", std::process::id()));
+    let result = write_all(&staging).and_then(|n| {
+        if dir.exists() {
+            std::fs::remove_dir(dir).map_err(io("replace the empty folder", dir))?;
+        }
+        std::fs::rename(&staging, dir).map_err(io("move into place", dir))?;
+        Ok(n)
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    result
+}
+
+fn write_all(root: &Path) -> Result<usize, InitError> {
+    let mut n = 0;
+    for (rel, data) in files() {
+        let path = root.join(&rel);
+        if let Some(p) = path.parent() {
+            std::fs::create_dir_all(p).map_err(io("create", p))?;
+        }
+        std::fs::write(&path, data).map_err(io("write", &path))?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// Files under `dir` of this repository, as paths relative to it.
+    fn repo_files(dir: &str) -> BTreeSet<String> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        walkdir::WalkDir::new(root.join(dir))
+            .into_iter()
+            .map(|e| e.unwrap())
+            .filter(|e| e.file_type().is_file())
+            .map(|e| {
+                e.path()
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_new_workspace_has_every_shipped_template_schema_font_and_sample_record() {
+        let mut expected = repo_files("templates");
+        expected.extend(repo_files("schemas"));
+        for dir in ["samples/parties", "samples/contracts"] {
+            expected.extend(
+                repo_files(dir)
+                    .into_iter()
+                    .map(|p| p.replacen("samples/", "records/", 1)),
+            );
+        }
+        let listed: BTreeSet<String> = files().map(|(p, _)| p).collect();
+        assert_eq!(
+            listed, expected,
+            "src/init.rs lists other files than the repository has"
+        );
+        assert_eq!(listed.len(), files().count(), "a file is listed twice");
+    }
+}
