@@ -228,7 +228,7 @@ static FILES: &[(&str, &[u8])] = &[
 pub enum InitError {
     /// The target exists and holds something.
     #[error(
-        "{0} already exists and is not empty; pactum init only writes into a new or empty folder"
+        "{0} already exists and holds files; pactum init only writes into a new folder or one with nothing but hidden entries (such as .git)"
     )]
     NotEmpty(PathBuf),
     /// Reading or writing failed.
@@ -263,16 +263,30 @@ fn files() -> impl Iterator<Item = (String, &'static [u8])> {
         .chain(fonts)
 }
 
-/// Writes a new workspace into `dir` (which must not exist or be empty) and
-/// returns how many files it wrote. All or nothing: the files are written into
-/// a hidden sibling folder that is renamed to `dir` at the end.
+/// Writes a new workspace into `dir` and returns how many files it wrote.
+/// `dir` must not exist, or hold only hidden entries (such as `.git`). All or
+/// nothing: the files are written into a hidden staging folder first, and
+/// renamed into place at the end.
 pub fn init(dir: &Path) -> Result<usize, InitError> {
-    if let Ok(mut entries) = std::fs::read_dir(dir) {
-        if entries.next().is_some() {
+    if dir.exists() {
+        let entries = std::fs::read_dir(dir).map_err(|_| InitError::NotEmpty(dir.to_path_buf()))?;
+        let visible = entries
+            .flatten()
+            .any(|e| !e.file_name().to_string_lossy().starts_with('.'));
+        if visible {
             return Err(InitError::NotEmpty(dir.to_path_buf()));
         }
-    } else if dir.exists() {
-        return Err(InitError::NotEmpty(dir.to_path_buf()));
+        // Stage inside the folder, then move the top-level entries out.
+        let staging = dir.join(format!(".pactum-init-{}", std::process::id()));
+        let result = write_all(&staging).and_then(|n| {
+            for top in TOP_LEVEL {
+                let to = dir.join(top);
+                std::fs::rename(staging.join(top), &to).map_err(io("move into place", &to))?;
+            }
+            Ok(n)
+        });
+        let _ = std::fs::remove_dir_all(&staging);
+        return result;
     }
     let name = dir
         .file_name()
@@ -285,9 +299,6 @@ pub fn init(dir: &Path) -> Result<usize, InitError> {
     std::fs::create_dir_all(&parent).map_err(io("create", &parent))?;
     let staging = parent.join(format!(".{name}.pactum-init-{}", std::process::id()));
     let result = write_all(&staging).and_then(|n| {
-        if dir.exists() {
-            std::fs::remove_dir(dir).map_err(io("replace the empty folder", dir))?;
-        }
         std::fs::rename(&staging, dir).map_err(io("move into place", dir))?;
         Ok(n)
     });
@@ -296,6 +307,9 @@ pub fn init(dir: &Path) -> Result<usize, InitError> {
     }
     result
 }
+
+/// The top-level folders of a new workspace.
+const TOP_LEVEL: &[&str] = &["templates", "schemas", "records"];
 
 fn write_all(root: &Path) -> Result<usize, InitError> {
     let mut n = 0;
@@ -344,6 +358,8 @@ mod tests {
             );
         }
         let listed: BTreeSet<String> = files().map(|(p, _)| p).collect();
+        let tops: BTreeSet<&str> = listed.iter().filter_map(|p| p.split('/').next()).collect();
+        assert_eq!(tops, TOP_LEVEL.iter().copied().collect());
         assert_eq!(
             listed, expected,
             "src/init.rs lists other files than the repository has"

@@ -536,7 +536,7 @@ fn init_makes_a_workspace_that_builds_and_refuses_to_overwrite_one() {
     let run = pactum_in(tmp.path(), &["init", "legal"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
-        run.stderr.contains("already exists and is not empty"),
+        run.stderr.contains("already exists and holds files"),
         "{}",
         run.stderr
     );
@@ -544,4 +544,18 @@ fn init_makes_a_workspace_that_builds_and_refuses_to_overwrite_one() {
         std::fs::read(ws.join("schemas/policy.yaml")).unwrap(),
         b"# edited\n"
     );
+
+    // A folder with only hidden entries (a fresh git repository), named `.`.
+    let repo_dir = tmp.path().join("repo");
+    std::fs::create_dir_all(repo_dir.join(".git")).unwrap();
+    let run = pactum_in(&repo_dir, &["init", "."]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut names: Vec<String> = std::fs::read_dir(&repo_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, [".git", "records", "schemas", "templates"]);
+    let run = pactum_in(&repo_dir, &["build", "records", "--draft", "--out", "out"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
 }
