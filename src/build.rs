@@ -762,7 +762,8 @@ impl Staging {
         self.write_with(name, |w| w.write_all(bytes))
     }
 
-    /// Creates `name`, lets `fill` write it, syncs it, and returns its SHA-256.
+    /// Creates `name`, lets `fill` write it, hands it to the syncer, and
+    /// returns its SHA-256.
     fn write_with(
         &self,
         name: &str,

@@ -113,21 +113,6 @@ pub fn yaml_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Loads every `*.yaml`/`*.yml` file under `dir`, sorted by path, into memory
-/// (a build reads records through [`crate::store::Store`] instead).
-pub fn load_dir(dir: &Path) -> std::io::Result<Loaded> {
-    let mut loaded = Loaded::default();
-    for path in yaml_files(dir)? {
-        let bytes = std::fs::read(&path)?;
-        match decode(&path, bytes) {
-            Ok(text) => load_text(&path, text, &mut loaded),
-            Err(d) => loaded.diagnostics.push(*d),
-        }
-    }
-    check_duplicates(&mut loaded);
-    Ok(loaded)
-}
-
 /// The UTF-8 byte order mark some Windows editors write at the start of a file.
 const BOM: char = '\u{feff}';
 
@@ -467,22 +452,6 @@ pub fn valid_id(id: &str) -> bool {
         && id.len() <= 128
 }
 
-fn check_duplicates(loaded: &mut Loaded) {
-    let mut first: BTreeMap<&str, &Record> = BTreeMap::new();
-    let mut diags = Vec::new();
-    for r in &loaded.records {
-        if let Some(prev) = first.get(r.id.as_str()) {
-            diags.push(duplicate_id(r, &prev.source.path, prev.pos("/id")));
-        } else {
-            first.insert(&r.id, r);
-        }
-    }
-    // Keep the first record with each id; the later ones are reported and dropped.
-    let mut seen = BTreeSet::new();
-    loaded.records.retain(|r| seen.insert(r.id.clone()));
-    loaded.diagnostics.extend(diags);
-}
-
 /// R107 on `r`, whose id was first used in `first` at `first_pos`.
 pub(crate) fn duplicate_id(r: &Record, first: &Path, first_pos: Pos) -> Diagnostic {
     let at = format!(
@@ -795,7 +764,6 @@ mod tests {
     fn load(text: &str) -> Loaded {
         let mut l = Loaded::default();
         load_text(Path::new("t.yaml"), text.to_owned(), &mut l);
-        check_duplicates(&mut l);
         l
     }
 
@@ -842,19 +810,6 @@ mod tests {
         let d = &l.diagnostics[0];
         assert!(d.message.starts_with("malformed YAML"), "{}", d.message);
         assert!(d.pos.is_some());
-    }
-
-    #[test]
-    fn duplicate_ids_name_both_places() {
-        let l = load("kind: party\nid: a\n---\nkind: party\nid: a\n");
-        assert_eq!(l.records.len(), 1);
-        let d = &l.diagnostics[0];
-        assert!(
-            d.message.contains("already used at t.yaml:2:5"),
-            "{}",
-            d.message
-        );
-        assert_eq!(d.pos.unwrap().line, 5);
     }
 
     #[test]

@@ -189,6 +189,24 @@ impl Store {
     }
 }
 
+/// Every record under `dir` in memory, in file then document order, with the
+/// problems found loading them: [`Store::scan`] for callers that want the
+/// records themselves (tests, tools). A build reads through the store instead.
+pub fn load_dir(dir: &Path) -> std::io::Result<Loaded> {
+    let (store, mut diagnostics) = Store::scan(dir)?;
+    let records = store
+        .entries()
+        .iter()
+        .filter_map(|e| store.get(&e.id))
+        .map(|r| (*r).clone())
+        .collect();
+    diagnostics.extend(store.take_problems());
+    Ok(Loaded {
+        records,
+        diagnostics,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,5 +284,21 @@ mod tests {
         assert_eq!(diags.len(), 1, "{diags:?}");
         assert!(diags[0].message.contains("b.yaml:2:5"), "{diags:?}");
         assert_eq!(store.get("c1").unwrap().value["x"], 1);
+    }
+
+    #[test]
+    fn a_duplicate_id_in_the_same_file_names_both_places() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "t.yaml",
+            "kind: party\nid: a\n---\nkind: party\nid: a\n",
+        );
+        let loaded = load_dir(dir.path()).unwrap();
+        assert_eq!(loaded.records.len(), 1);
+        let d = &loaded.diagnostics[0];
+        assert!(d.message.contains("t.yaml:2:5"), "{}", d.message);
+        assert_eq!(d.code, "R107");
+        assert_eq!(d.pos.unwrap().line, 5);
     }
 }

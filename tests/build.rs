@@ -32,7 +32,7 @@ fn samples_out() -> &'static Path {
 
 /// Contract records in samples/, by id (read through the library's loader).
 fn sample_contracts() -> BTreeMap<String, serde_json::Value> {
-    let loaded = pactum::record::load_dir(&repo().join("samples")).unwrap();
+    let loaded = pactum::store::load_dir(&repo().join("samples")).unwrap();
     assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
     loaded
         .records
@@ -43,7 +43,7 @@ fn sample_contracts() -> BTreeMap<String, serde_json::Value> {
 }
 
 fn sample_parties() -> BTreeMap<String, serde_json::Value> {
-    let loaded = pactum::record::load_dir(&repo().join("samples")).unwrap();
+    let loaded = pactum::store::load_dir(&repo().join("samples")).unwrap();
     loaded
         .records
         .into_iter()

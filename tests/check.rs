@@ -12,7 +12,7 @@ use support::{edit, pactum, pactum_in, repo, tempdir, tool, workspace_copy};
 
 /// Contract ids in `samples/` whose template is one of `templates`.
 fn contracts_using(samples: &Path, templates: &[&str]) -> BTreeSet<String> {
-    let loaded = pactum::record::load_dir(samples).unwrap();
+    let loaded = pactum::store::load_dir(samples).unwrap();
     loaded
         .records
         .into_iter()

@@ -286,7 +286,7 @@ fn a_waiver_and_its_reason_are_kept_in_the_pdf_metadata() {
     );
     // The waivers are also readable from the library, for the register.
     let loaded =
-        pactum::record::load_dir(&repo().join("tests/cases/bad/57-waiver-applied")).unwrap();
+        pactum::store::load_dir(&repo().join("tests/cases/bad/57-waiver-applied")).unwrap();
     let contract = loaded
         .records
         .iter()
