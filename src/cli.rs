@@ -65,9 +65,10 @@ pub struct SynthArgs {
     /// Folder to write the records into (parties/ and contracts/).
     #[arg(long, short)]
     pub out: PathBuf,
-    /// The samples folder the records are modelled on.
-    #[arg(long, default_value = "samples")]
-    pub samples: PathBuf,
+    /// A folder holding contracts/fw-2026-003.yaml to model the records on
+    /// (default: the shipped sample, built into pactum).
+    #[arg(long)]
+    pub samples: Option<PathBuf>,
 }
 
 /// How diagnostics and results are printed.

@@ -252,6 +252,15 @@ fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> InitE
     }
 }
 
+/// The bytes of a shipped file by its path in a new workspace (e.g.
+/// `records/contracts/fw-2026-003.yaml`), if there is one.
+pub(crate) fn shipped(path: &str) -> Option<&'static [u8]> {
+    FILES
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, data)| *data)
+}
+
 /// Every file of a new workspace: [`FILES`] and the embedded fonts.
 fn files() -> impl Iterator<Item = (String, &'static [u8])> {
     let fonts = crate::typeset::FONT_FILES
@@ -278,13 +287,7 @@ pub fn init(dir: &Path) -> Result<usize, InitError> {
         }
         // Stage inside the folder, then move the top-level entries out.
         let staging = dir.join(format!(".pactum-init-{}", std::process::id()));
-        let result = write_all(&staging).and_then(|n| {
-            for top in TOP_LEVEL {
-                let to = dir.join(top);
-                std::fs::rename(staging.join(top), &to).map_err(io("move into place", &to))?;
-            }
-            Ok(n)
-        });
+        let result = write_all(&staging).and_then(|n| move_out(&staging, dir).map(|()| n));
         let _ = std::fs::remove_dir_all(&staging);
         return result;
     }
@@ -310,6 +313,22 @@ pub fn init(dir: &Path) -> Result<usize, InitError> {
 
 /// The top-level folders of a new workspace.
 const TOP_LEVEL: &[&str] = &["templates", "schemas", "records"];
+
+/// Moves the [`TOP_LEVEL`] folders from `staging` into `dir`, one rename
+/// each; if one fails, those already moved are moved back, so that `dir` is
+/// left as it was.
+fn move_out(staging: &Path, dir: &Path) -> Result<(), InitError> {
+    for (k, top) in TOP_LEVEL.iter().enumerate() {
+        let to = dir.join(top);
+        if let Err(e) = std::fs::rename(staging.join(top), &to) {
+            for back in &TOP_LEVEL[..k] {
+                let _ = std::fs::rename(dir.join(back), staging.join(back));
+            }
+            return Err(io("move into place", &to)(e));
+        }
+    }
+    Ok(())
+}
 
 fn write_all(root: &Path) -> Result<usize, InitError> {
     let mut n = 0;
@@ -365,5 +384,42 @@ mod tests {
             "src/init.rs lists other files than the repository has"
         );
         assert_eq!(listed.len(), files().count(), "a file is listed twice");
+    }
+
+    #[test]
+    fn a_failed_move_puts_back_the_folders_already_moved() {
+        let tmp = tempfile::tempdir().unwrap();
+        let staging = tmp.path().join("staging");
+        let dir = tmp.path().join("ws");
+        for top in TOP_LEVEL {
+            std::fs::create_dir_all(staging.join(top)).unwrap();
+            std::fs::write(staging.join(top).join("f"), top).unwrap();
+        }
+        // `schemas` appears in the target meanwhile, holding a file: the
+        // second rename fails.
+        std::fs::create_dir_all(dir.join("schemas")).unwrap();
+        std::fs::write(dir.join("schemas/mine"), "x").unwrap();
+        let err = move_out(&staging, &dir).unwrap_err();
+        assert!(err.to_string().contains("move into place"), "{err}");
+        assert!(!dir.join("templates").exists(), "templates left behind");
+        assert_eq!(
+            std::fs::read_to_string(staging.join("templates/f")).unwrap(),
+            "templates"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.join("schemas/mine")).unwrap(),
+            "x"
+        );
+        assert!(!dir.join("records").exists());
+
+        // Without the obstacle, all three move.
+        std::fs::remove_dir_all(dir.join("schemas")).unwrap();
+        move_out(&staging, &dir).unwrap();
+        for top in TOP_LEVEL {
+            assert_eq!(
+                std::fs::read_to_string(dir.join(top).join("f")).unwrap(),
+                *top
+            );
+        }
     }
 }

@@ -78,17 +78,18 @@ fn main() -> ExitCode {
         },
         Command::Build(args) => run_build(&args),
         Command::Check(args) => run_check(&args),
-        Command::Synth(args) => match pactum::synth::generate(&args.samples, &args.out, args.count)
-        {
-            Ok(n) => {
-                eprintln!("wrote {n} contract(s) into {}", args.out.display());
-                ExitCode::SUCCESS
+        Command::Synth(args) => {
+            match pactum::synth::generate(args.samples.as_deref(), &args.out, args.count) {
+                Ok(n) => {
+                    eprintln!("wrote {n} contract(s) into {}", args.out.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: failed to generate records: {e}");
+                    ExitCode::from(2)
+                }
             }
-            Err(e) => {
-                eprintln!("error: failed to generate records ({e})");
-                ExitCode::from(2)
-            }
-        },
+        }
         Command::Register(args) => match run_register(&args) {
             Ok(code) => code,
             Err(e) => {

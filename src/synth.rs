@@ -92,24 +92,48 @@ fn party(i: usize) -> Value {
     })
 }
 
+/// The record the synthetic contracts are modelled on, as shipped.
+const MODEL: &str = "contracts/fw-2026-003.yaml";
+
 /// Writes `count` service contracts (and one party per five contracts, at least
-/// four) into `out`, modelled on `samples/contracts/fw-2026-003.yaml`.
-pub fn generate(samples: &Path, out: &Path, count: usize) -> std::io::Result<usize> {
+/// four) into `out`, modelled on `contracts/fw-2026-003.yaml`: the one in
+/// `samples` when given, else the copy built into pactum (so that `synth`
+/// works in any folder). Errors name the file they concern.
+pub fn generate(samples: Option<&Path>, out: &Path, count: usize) -> std::io::Result<usize> {
+    let (path, text) = match samples {
+        Some(dir) => {
+            let path = dir.join(MODEL);
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                let hint = "--samples names a folder holding contracts/fw-2026-003.yaml; leave it out to use the built-in one";
+                std::io::Error::new(e.kind(), format!("{}: {e}\nhint: {hint}", path.display()))
+            })?;
+            (path, text)
+        }
+        None => {
+            let shipped = crate::init::shipped(&format!("records/{MODEL}"))
+                .ok_or_else(|| std::io::Error::other(format!("{MODEL} is not built in")))?;
+            (
+                Path::new("samples").join(MODEL),
+                String::from_utf8_lossy(shipped).into_owned(),
+            )
+        }
+    };
     let mut loaded = crate::record::Loaded::default();
-    let path = samples.join("contracts/fw-2026-003.yaml");
-    crate::record::load_text(&path, std::fs::read_to_string(&path)?, &mut loaded);
+    crate::record::load_text(&path, text, &mut loaded);
     let base = loaded
         .records
         .into_iter()
         .next()
         .map(|r| r.value)
-        .ok_or_else(|| std::io::Error::other("samples/contracts/fw-2026-003.yaml has no record"))?;
+        .ok_or_else(|| std::io::Error::other(format!("{} holds no record", path.display())))?;
     let parties = (count / 5).max(4);
-    std::fs::create_dir_all(out.join("parties"))?;
-    std::fs::create_dir_all(out.join("contracts"))?;
+    for dir in [out.join("parties"), out.join("contracts")] {
+        std::fs::create_dir_all(&dir).map_err(|e| at(&dir, e))?;
+    }
     for i in 0..parties {
         let text = serde_json::to_string_pretty(&party(i))? + "\n";
-        std::fs::write(out.join(format!("parties/synth-party-{i:05}.yaml")), text)?;
+        let path = out.join(format!("parties/synth-party-{i:05}.yaml"));
+        std::fs::write(&path, text).map_err(|e| at(&path, e))?;
     }
     let start = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap_or_default();
     for i in 0..count {
@@ -176,7 +200,13 @@ pub fn generate(samples: &Path, out: &Path, count: usize) -> std::io::Result<usi
         );
         obj.remove("bank");
         let text = serde_json::to_string_pretty(&c)? + "\n";
-        std::fs::write(out.join(format!("contracts/synth-{i:05}.yaml")), text)?;
+        let path = out.join(format!("contracts/synth-{i:05}.yaml"));
+        std::fs::write(&path, text).map_err(|e| at(&path, e))?;
     }
     Ok(count)
+}
+
+/// `e`, with the path it concerns in front.
+fn at(path: &Path, e: std::io::Error) -> std::io::Error {
+    std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
 }

@@ -464,9 +464,44 @@ fn emit_typst_writes_each_documents_source_and_the_template_files_it_read() {
 #[test]
 fn synthetic_records_are_valid_and_distinct() {
     let dir = tempdir();
+    // In a folder without samples/: the model record is built in.
     let records = dir.path().join("records");
-    let run = pactum(&["synth", "--count", "12", "--out", records.to_str().unwrap()]);
+    let run = pactum_in(dir.path(), &["synth", "--count", "12", "--out", "records"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
+    // The same records as from the repository's samples folder.
+    let from_samples = dir.path().join("from-samples");
+    let run = pactum(&[
+        "synth",
+        "--count",
+        "12",
+        "--samples",
+        "samples",
+        "--out",
+        from_samples.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for f in [
+        "contracts/synth-00011.yaml",
+        "parties/synth-party-00003.yaml",
+    ] {
+        assert_eq!(
+            std::fs::read(records.join(f)).unwrap(),
+            std::fs::read(from_samples.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    // A samples folder without the model record is named in the error.
+    let run = pactum_in(
+        dir.path(),
+        &["synth", "--samples", "nowhere", "--out", "more"],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("nowhere/contracts/fw-2026-003.yaml"),
+        "{}",
+        run.stderr
+    );
+    assert!(!dir.path().join("more").exists());
     let out = dir.path().join("out");
     let run = pactum(&[
         "build",
