@@ -174,21 +174,45 @@ fn main() {
         .max()
         .unwrap_or(sizes[0]);
     let records = synth(dir.path(), n);
-    let (one, typst, _) = issue(dir.path(), &records, "t1", "1", None);
-    let (two, ..) = issue(dir.path(), &records, "t2", &threads.to_string(), None);
+    // In interleaved rounds, compared by medians (this machine's speed drifts).
+    let mut ones = Vec::new();
+    let mut twos = Vec::new();
+    let mut inside = Vec::new();
+    for round in 1..=ROUNDS {
+        let (one, typst, _) = issue(dir.path(), &records, &format!("t1-{round}"), "1", None);
+        let (two, ..) = issue(
+            dir.path(),
+            &records,
+            &format!("t2-{round}"),
+            &threads.to_string(),
+            None,
+        );
+        ones.push(one.wall);
+        twos.push(two.wall);
+        inside.push((typst, one.cpu));
+    }
+    let list = |v: &[f64]| {
+        v.iter()
+            .map(|s| format!("{s:.2}"))
+            .collect::<Vec<_>>()
+            .join(" / ")
+    };
+    let (one, two) = (median(ones.clone()), median(twos.clone()));
     println!(
-        "\nthreads (N={n}): 1 thread {:.2} s, {threads} threads {:.2} s: {:.2}× faster",
-        one.wall,
-        two.wall,
-        one.wall / two.wall
+        "\nthreads (N={n}, {ROUNDS} interleaved rounds): 1 thread {} s, {threads} threads {} s; medians {one:.2} s and {two:.2} s: {:.2}× faster",
+        list(&ones),
+        list(&twos),
+        one / two
     );
     // With one worker typst's time is exact (with several, time spent waiting
-    // for typst's shared thread pool is counted too).
+    // for typst's shared thread pool is counted too). The round with the
+    // median share is shown.
+    inside.sort_by(|a, b| (a.0 / a.1).total_cmp(&(b.0 / b.1)));
+    let (typst, cpu) = inside[inside.len() / 2];
     println!(
-        "time inside typst (layout + PDF export), 1 thread, N={n}: {typst:.2} s of {:.2} s CPU = {:.1} %; everything else {:.1} %",
-        one.cpu,
-        100.0 * typst / one.cpu,
-        100.0 * (1.0 - typst / one.cpu)
+        "time inside typst (layout + PDF export), 1 thread, N={n}: {typst:.2} s of {cpu:.2} s CPU = {:.1} %; everything else {:.1} % (median of {ROUNDS} rounds)",
+        100.0 * typst / cpu,
+        100.0 * (1.0 - typst / cpu)
     );
 
     // The typst CLI on the same documents.
@@ -297,7 +321,7 @@ fn main() {
     }
 }
 
-/// Rounds of the CLI comparison.
+/// Rounds of the thread and CLI comparisons.
 const ROUNDS: usize = 3;
 
 fn median(mut v: Vec<f64>) -> f64 {
