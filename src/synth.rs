@@ -104,7 +104,9 @@ pub fn generate(samples: Option<&Path>, out: &Path, count: usize) -> std::io::Re
         Some(dir) => {
             let path = dir.join(MODEL);
             let text = std::fs::read_to_string(&path).map_err(|e| {
-                let hint = "--samples names a folder holding contracts/fw-2026-003.yaml; leave it out to use the built-in one";
+                let hint = format!(
+                    "--samples names a folder holding {MODEL}; leave it out to use the built-in one"
+                );
                 std::io::Error::new(e.kind(), format!("{}: {e}\nhint: {hint}", path.display()))
             })?;
             (path, text)
