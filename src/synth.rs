@@ -98,7 +98,8 @@ const MODEL: &str = "contracts/fw-2026-003.yaml";
 /// Writes `count` service contracts (and one party per five contracts, at least
 /// four) into `out`, modelled on `contracts/fw-2026-003.yaml`: the one in
 /// `samples` when given, else the copy built into pactum (so that `synth`
-/// works in any folder). Errors name the file they concern.
+/// works in any folder). `out` must not exist or be an empty folder; the
+/// records appear there all at once. Errors name the file they concern.
 pub fn generate(samples: Option<&Path>, out: &Path, count: usize) -> std::io::Result<usize> {
     let (path, text) = match samples {
         Some(dir) => {
@@ -128,6 +129,37 @@ pub fn generate(samples: Option<&Path>, out: &Path, count: usize) -> std::io::Re
         .next()
         .map(|r| r.value)
         .ok_or_else(|| std::io::Error::other(format!("{} holds no record", path.display())))?;
+    // All or nothing, and never mixed with an earlier run's records: into a
+    // new or empty folder, through a staging folder beside it.
+    let holds_files = std::fs::read_dir(out).is_ok_and(|mut entries| entries.next().is_some());
+    if holds_files || out.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            format!(
+                "{} already exists and is not an empty folder\nhint: synth writes into a new or empty folder, so that its records are not mixed with others",
+                out.display()
+            ),
+        ));
+    }
+    let name = out
+        .file_name()
+        .map_or("records".into(), |n| n.to_string_lossy());
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(parent).map_err(|e| at(parent, e))?;
+    let staging = parent.join(format!(".{name}.synth-{}", std::process::id()));
+    let written = write_records(&base, &staging, count)
+        .and_then(|()| std::fs::rename(&staging, out).map_err(|e| at(out, e)));
+    if written.is_err() {
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    written.map(|()| count)
+}
+
+/// Writes the parties and `count` contracts derived from `base` into `out`.
+fn write_records(base: &Value, out: &Path, count: usize) -> std::io::Result<()> {
     let parties = (count / 5).max(4);
     for dir in [out.join("parties"), out.join("contracts")] {
         std::fs::create_dir_all(&dir).map_err(|e| at(&dir, e))?;
@@ -205,7 +237,7 @@ pub fn generate(samples: Option<&Path>, out: &Path, count: usize) -> std::io::Re
         let path = out.join(format!("contracts/synth-{i:05}.yaml"));
         std::fs::write(&path, text).map_err(|e| at(&path, e))?;
     }
-    Ok(count)
+    Ok(())
 }
 
 /// `e`, with the path it concerns in front.

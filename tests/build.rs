@@ -502,6 +502,22 @@ fn synthetic_records_are_valid_and_distinct() {
         run.stderr
     );
     assert!(!dir.path().join("more").exists());
+    // A folder that holds records already is refused and left as it was.
+    let run = pactum_in(dir.path(), &["synth", "--count", "3", "--out", "records"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("already exists"), "{}", run.stderr);
+    assert_eq!(
+        std::fs::read_dir(records.join("contracts"))
+            .unwrap()
+            .count(),
+        12
+    );
+    let hidden: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(hidden.is_empty(), "staging left behind: {hidden:?}");
     let out = dir.path().join("out");
     let run = pactum(&[
         "build",

@@ -215,6 +215,8 @@ fn main() {
         100.0 * (1.0 - typst / cpu)
     );
 
+    let _ = std::fs::remove_dir_all(&records);
+
     // The typst CLI on the same documents.
     let Some(version) = typst_cli() else {
         println!(
