@@ -461,6 +461,15 @@ fn emit_typst_writes_each_documents_source_and_the_template_files_it_read() {
     );
 }
 
+/// Names in `dir` that start with a dot (e.g. a staging folder left behind).
+fn hidden_entries(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect()
+}
+
 #[test]
 fn synthetic_records_are_valid_and_distinct() {
     let dir = tempdir();
@@ -512,11 +521,7 @@ fn synthetic_records_are_valid_and_distinct() {
             .count(),
         12
     );
-    let hidden: Vec<_> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with('.'))
-        .collect();
+    let hidden = hidden_entries(dir.path());
     assert!(hidden.is_empty(), "staging left behind: {hidden:?}");
     let out = dir.path().join("out");
     let run = pactum(&[
@@ -559,12 +564,8 @@ fn init_makes_a_workspace_that_builds_and_refuses_to_overwrite_one() {
     ] {
         assert!(ws.join(f).is_file(), "{f} missing");
     }
-    let hidden: Vec<_> = std::fs::read_dir(tmp.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with('.'))
-        .collect();
-    assert!(hidden.is_empty(), "{hidden:?}");
+    let hidden = hidden_entries(tmp.path());
+    assert!(hidden.is_empty(), "staging left behind: {hidden:?}");
 
     // The README's first command, in the new workspace.
     let run = pactum_in(&ws, &["build", "records", "--out", "out"]);
