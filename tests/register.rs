@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use support::{pactum, pdf_text, repo, tempdir};
+use support::{edit, pactum, pdf_text, repo, tempdir};
 
 /// A records folder: the sample parties plus `n` copies of a service contract with ids `<prefix>-NNN`.
 fn batch(dir: &Path, prefix: &str, n: usize) -> PathBuf {
@@ -517,4 +517,76 @@ fn a_supplement_whose_parent_has_no_issued_number_is_an_error() {
     assert!(!now.contains_key("fw-2026-001") && !now.contains_key("bc-2026-001"));
     assert_contiguous(&now, "FW-2026-");
     assert_contiguous(&now, "BC-2026-");
+}
+
+/// The files `pid` has open, resolved (Linux /proc).
+#[cfg(target_os = "linux")]
+fn open_files(pid: u32) -> Vec<PathBuf> {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|fds| {
+            fds.flatten()
+                .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+// Linux only: it watches the build through /proc to change a record at a
+// known moment.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_record_changed_while_the_build_runs_is_r111_and_nothing_is_issued() {
+    let dir = tempdir();
+    let reg = dir.path().join("r.sqlite");
+    let first = batch(dir.path(), "ra", 2);
+    assert_eq!(build(&first, &dir.path().join("o1"), &reg).code, 0);
+    let before = numbers(&reg);
+    // More record files than the store keeps parsed (eight), so that the
+    // build reads rb-001 from disk again after the scan.
+    let records = batch(dir.path(), "rb", 12);
+
+    // Hold the register's write lock, so that the build stops right after
+    // it has read and validated every record and opened the register.
+    let conn = rusqlite::Connection::open(&reg).unwrap();
+    conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let out = dir.path().join("o2");
+    let child = Command::new(env!("CARGO_BIN_EXE_pactum"))
+        .args(["build", records.to_str().unwrap(), "--workspace", "."])
+        .args(["--out", out.to_str().unwrap()])
+        .args(["--register", reg.to_str().unwrap(), "--lock-timeout", "120"])
+        .current_dir(repo())
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let reg_path = reg.canonicalize().unwrap();
+    let started = Instant::now();
+    while !open_files(child.id()).contains(&reg_path) {
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "the build never opened the register"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // Now a record changes on disk, and the lock is let go.
+    edit(
+        &records.join("rb-001.yaml"),
+        "id: rb-001",
+        "id: rb-001\n# edited while the build ran",
+    );
+    conn.execute_batch("ROLLBACK").unwrap();
+    drop(conn);
+    let run = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("R111"), "{stderr}");
+    assert!(stderr.contains("rb-001.yaml"), "{stderr}");
+    assert_eq!(numbers(&reg), before, "a number was issued");
+    let pdfs = std::fs::read_dir(&out).map_or(0, |d| {
+        d.flatten()
+            .filter(|e| e.path().extension() == Some("pdf".as_ref()))
+            .count()
+    });
+    assert_eq!(pdfs, 0, "a PDF was written");
 }
