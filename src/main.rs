@@ -2,6 +2,11 @@
 //!
 //! Exit codes: 0 fine, 1 the input has defects, 2 usage or environment error.
 
+/// mimalloc: workers free what other workers allocated (typst's shared caches)
+/// without waiting on each other's locks (see Cargo.toml).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::io::IsTerminal as _;
 use std::path::Path;
 use std::process::ExitCode;
