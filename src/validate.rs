@@ -104,47 +104,66 @@ pub fn validate(
     store: &Store,
     ws: &Workspace,
     schemas: &Schemas,
-    can_draw: &dyn Fn(char) -> bool,
-    tick: &dyn Fn(),
+    can_draw: &(dyn Fn(char) -> bool + Sync),
+    tick: &(dyn Fn() + Sync),
 ) -> Report {
-    let mut report = Report::default();
-    for e in store.entries() {
-        let Some(r) = store.get(&e.id) else {
-            // Its file changed since the scan: the store reports R111.
-            report.invalid.insert(e.id.clone());
+    // Records are checked in parallel (rayon's pool: one thread per core or
+    // `RAYON_NUM_THREADS`) and their findings gathered in input order.
+    use rayon::prelude::*;
+    let checked: Vec<(Vec<Diagnostic>, Option<String>)> = store
+        .entries()
+        .par_iter()
+        .map(|e| {
+            let found = check_record(store, ws, schemas, can_draw, &e.id);
             tick();
-            continue;
-        };
-        let r = &*r;
-        let mut diags = Vec::new();
-        let schema_name = match r.kind {
-            RecordKind::Party => Some(PARTY_SCHEMA.to_owned()),
-            RecordKind::Contract => template_schema(r, ws, &mut diags),
-        };
-        if let Some(name) = schema_name {
-            match schemas.validators.get(&name) {
-                Some(v) => diags.extend(one_per_value(
-                    v.iter_errors(&r.value).map(|e| schema_diag(r, &e)).collect(),
-                )),
-                None => diags.push(r.diag(
-                    "",
-                    Diagnostic::error("S201", format!(
-                        "cannot check this record: schema `{name}` has errors (reported on the schema file)"
-                    )),
-                )),
-            }
-        }
-        if r.kind == RecordKind::Contract {
-            check_references(r, store, &mut diags);
-        }
-        check_glyphs(r, &r.value, String::new(), can_draw, &mut diags);
-        if diags.iter().any(Diagnostic::is_error) {
-            report.invalid.insert(r.id.clone());
-        }
+            found
+        })
+        .collect();
+    let mut report = Report::default();
+    for (diags, invalid) in checked {
         report.diagnostics.extend(diags);
-        tick();
+        report.invalid.extend(invalid);
     }
     report
+}
+
+/// One record's schema, reference and glyph findings, and its id when they
+/// hold an error (or its file changed since the scan: the store reports R111).
+fn check_record(
+    store: &Store,
+    ws: &Workspace,
+    schemas: &Schemas,
+    can_draw: &dyn Fn(char) -> bool,
+    id: &str,
+) -> (Vec<Diagnostic>, Option<String>) {
+    let Some(r) = store.get(id) else {
+        return (Vec::new(), Some(id.to_owned()));
+    };
+    let r = &*r;
+    let mut diags = Vec::new();
+    let schema_name = match r.kind {
+        RecordKind::Party => Some(PARTY_SCHEMA.to_owned()),
+        RecordKind::Contract => template_schema(r, ws, &mut diags),
+    };
+    if let Some(name) = schema_name {
+        match schemas.validators.get(&name) {
+            Some(v) => diags.extend(one_per_value(
+                v.iter_errors(&r.value).map(|e| schema_diag(r, &e)).collect(),
+            )),
+            None => diags.push(r.diag(
+                "",
+                Diagnostic::error("S201", format!(
+                    "cannot check this record: schema `{name}` has errors (reported on the schema file)"
+                )),
+            )),
+        }
+    }
+    if r.kind == RecordKind::Contract {
+        check_references(r, store, &mut diags);
+    }
+    check_glyphs(r, &r.value, String::new(), can_draw, &mut diags);
+    let invalid = diags.iter().any(Diagnostic::is_error).then(|| r.id.clone());
+    (diags, invalid)
 }
 
 /// Marks contracts whose party is invalid as invalid too (S202, once per
