@@ -291,19 +291,37 @@ pub fn init(dir: &Path) -> Result<usize, InitError> {
         let _ = std::fs::remove_dir_all(&staging);
         return result;
     }
+    write_new_folder(
+        dir,
+        "pactum-init",
+        |action, path, e| io(action, path)(e),
+        write_all,
+    )
+}
+
+/// Writes the new folder `dir` (which does not exist, or is empty) all at
+/// once: `write` fills a hidden staging folder beside it, `.<name>.<tag>-<pid>`,
+/// which is then renamed to `dir`; on any failure the staging folder is
+/// removed and `dir` is left as it was. `io_error` turns a failed file
+/// operation (what was being done, where) into the caller's error.
+pub(crate) fn write_new_folder<T, E>(
+    dir: &Path,
+    tag: &str,
+    io_error: impl Fn(&'static str, &Path, std::io::Error) -> E,
+    write: impl FnOnce(&Path) -> Result<T, E>,
+) -> Result<T, E> {
     let name = dir
         .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "workspace".into());
+        .map_or_else(|| "new".into(), |n| n.to_string_lossy().into_owned());
     let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
     };
-    std::fs::create_dir_all(&parent).map_err(io("create", &parent))?;
-    let staging = parent.join(format!(".{name}.pactum-init-{}", std::process::id()));
-    let result = write_all(&staging).and_then(|n| {
-        std::fs::rename(&staging, dir).map_err(io("move into place", dir))?;
-        Ok(n)
+    std::fs::create_dir_all(parent).map_err(|e| io_error("create", parent, e))?;
+    let staging = parent.join(format!(".{name}.{tag}-{}", std::process::id()));
+    let result = write(&staging).and_then(|t| {
+        std::fs::rename(&staging, dir).map_err(|e| io_error("move into place", dir, e))?;
+        Ok(t)
     });
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&staging);

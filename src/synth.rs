@@ -141,21 +141,13 @@ pub fn generate(samples: Option<&Path>, out: &Path, count: usize) -> std::io::Re
             ),
         ));
     }
-    let name = out
-        .file_name()
-        .map_or("records".into(), |n| n.to_string_lossy());
-    let parent = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(parent).map_err(|e| at(parent, e))?;
-    let staging = parent.join(format!(".{name}.synth-{}", std::process::id()));
-    let written = write_records(&base, &staging, count)
-        .and_then(|()| std::fs::rename(&staging, out).map_err(|e| at(out, e)));
-    if written.is_err() {
-        let _ = std::fs::remove_dir_all(&staging);
-    }
-    written.map(|()| count)
+    crate::init::write_new_folder(
+        out,
+        "synth",
+        |_, path, e| at(path, e),
+        |staging| write_records(&base, staging, count),
+    )?;
+    Ok(count)
 }
 
 /// Writes the parties and `count` contracts derived from `base` into `out`.
