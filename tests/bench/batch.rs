@@ -129,8 +129,13 @@ fn main() {
         .prefix("pactum-bench-")
         .tempdir()
         .expect("temp dir");
+    // target/<profile>/pactum: the build the figures are for.
+    let profile = Path::new(BIN)
+        .parent()
+        .and_then(Path::file_name)
+        .map_or("?".into(), |p| p.to_string_lossy().into_owned());
     println!(
-        "pactum batch benchmark: service contracts (8 pages each), {threads} thread(s), issue mode"
+        "pactum batch benchmark: service contracts (8 pages each), {threads} thread(s), issue mode, `{profile}` build"
     );
     println!();
     println!("| N | wall s | documents/s | s/document | peak RSS MB |");
