@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use support::{pactum, pactum_in, pdf_text, repo, squeeze, tempdir, tool};
+use support::{
+    hidden_entries, pactum, pactum_in, pdf_count, pdf_text, repo, squeeze, tempdir, tool,
+};
 
 /// Builds samples/ once for all tests that only read the output.
 fn samples_out() -> &'static Path {
@@ -461,15 +463,6 @@ fn emit_typst_writes_each_documents_source_and_the_template_files_it_read() {
     );
 }
 
-/// Names in `dir` that start with a dot (e.g. a staging folder left behind).
-fn hidden_entries(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with('.'))
-        .collect()
-}
-
 #[test]
 fn synthetic_records_are_valid_and_distinct() {
     let dir = tempdir();
@@ -570,11 +563,7 @@ fn init_makes_a_workspace_that_builds_and_refuses_to_overwrite_one() {
     // The README's first command, in the new workspace.
     let run = pactum_in(&ws, &["build", "records", "--out", "out"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let pdfs = std::fs::read_dir(ws.join("out"))
-        .unwrap()
-        .filter(|e| e.as_ref().unwrap().path().extension() == Some("pdf".as_ref()))
-        .count();
-    assert_eq!(pdfs, 13);
+    assert_eq!(pdf_count(&ws.join("out")), 13);
     let sums = tool("sha256sum", &["-c", "SHA256SUMS"], &ws.join("out"));
     // 13 PDFs, manifest.json and register.csv.
     assert_eq!(

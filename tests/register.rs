@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use support::{edit, pactum, pdf_text, repo, tempdir};
+use support::{edit, hidden_entries, pactum, pdf_count, pdf_text, repo, tempdir};
 
 /// A records folder: the sample parties plus `n` copies of a service contract with ids `<prefix>-NNN`.
 fn batch(dir: &Path, prefix: &str, n: usize) -> PathBuf {
@@ -220,11 +220,7 @@ fn a_build_killed_at_any_point_leaves_no_gap_no_duplicate_no_partial_pdf_and_a_r
         "the rerun did not finish with the same numbers"
     );
     assert_no_partial_pdf(&out);
-    let leftovers: Vec<_> = std::fs::read_dir(&out)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n.starts_with('.'))
-        .collect();
+    let leftovers = hidden_entries(&out);
     assert!(
         leftovers.is_empty(),
         "stale staging left behind: {leftovers:?}"
@@ -583,10 +579,5 @@ fn a_record_changed_while_the_build_runs_is_r111_and_nothing_is_issued() {
     assert!(stderr.contains("R111"), "{stderr}");
     assert!(stderr.contains("rb-001.yaml"), "{stderr}");
     assert_eq!(numbers(&reg), before, "a number was issued");
-    let pdfs = std::fs::read_dir(&out).map_or(0, |d| {
-        d.flatten()
-            .filter(|e| e.path().extension() == Some("pdf".as_ref()))
-            .count()
-    });
-    assert_eq!(pdfs, 0, "a PDF was written");
+    assert_eq!(pdf_count(&out), 0, "a PDF was written");
 }

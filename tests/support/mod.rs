@@ -128,3 +128,22 @@ pub fn edit(path: &Path, from: &str, to: &str) {
     assert!(text.contains(from), "`{from}` not in {}", path.display());
     std::fs::write(path, text.replacen(from, to, 1)).unwrap();
 }
+
+/// Names in `dir` that start with a dot (e.g. a staging folder left behind).
+pub fn hidden_entries(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect()
+}
+
+/// How many PDFs `dir` holds (none when it does not exist).
+pub fn pdf_count(dir: &Path) -> usize {
+    std::fs::read_dir(dir).map_or(0, |entries| {
+        entries
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension() == Some("pdf".as_ref()))
+            .count()
+    })
+}
