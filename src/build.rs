@@ -23,8 +23,8 @@ use crate::numbering::{self, Plan};
 use crate::policy::{self, Policy};
 use crate::progress::Progress;
 use crate::record::{Record, RecordKind};
-use crate::register::{Register, RegisterError};
-use crate::render::{DocInfo, Inputs, Renderer};
+use crate::register::{self, Register, RegisterError};
+use crate::render::{DocInfo, Inputs, Renderer, TemplateError};
 use crate::store::Store;
 use crate::typeset::{self, Fonts, Typesetter};
 use crate::validate::{self, Schemas};
@@ -148,6 +148,10 @@ impl Outcome {
 
 /// Stack size of typesetting threads (typst's layout recursion needs more than rayon's 2 MiB).
 const TYPESET_STACK: usize = 64 << 20;
+
+/// Documents whose register rows and manifest entries are made at once (in
+/// parallel) before they are written: enough to share out, little memory.
+const MANIFEST_SLICE: usize = 256;
 
 /// A typeset document waiting in the staging folder.
 struct Typeset {
@@ -335,11 +339,12 @@ impl Project {
         })
     }
 
-    /// Loads every template for rendering; a template that tera cannot parse
-    /// is a diagnostic (`T405`) and there is no renderer.
-    pub fn renderer(&mut self) -> Option<Renderer> {
+    /// Every template loaded for rendering ([`Renderer::new`] of the
+    /// workspace's templates); a template that tera cannot parse is a
+    /// diagnostic (`T405`) and there is no renderer.
+    pub fn renderer(&mut self, loaded: Result<Renderer, TemplateError>) -> Option<Renderer> {
         let templates_dir = self.workspace.templates_dir();
-        match Renderer::new(&templates_dir) {
+        match loaded {
             Ok(r) => Some(r),
             Err(e) => {
                 self.diagnostics.push(
@@ -518,9 +523,21 @@ impl Project {
 /// Runs `build`: every valid contract becomes `<id>.pdf` in `out`, plus
 /// `SHA256SUMS`, `manifest.json` and, in issue mode, `register.csv`.
 pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, BuildError> {
+    // The embedded fonts (for the glyph check, then typst) are parsed while
+    // the records load.
+    std::thread::spawn(Fonts::get);
     let mut project = Project::load(&opts.records, opts.workspace.as_deref())?;
     progress.stage("validating", project.store.len() as u64);
-    let mut buildable = project.validate(progress);
+    let templates_dir = project.workspace.templates_dir();
+    // The templates load while the records are validated.
+    let (mut buildable, loaded) = std::thread::scope(|scope| {
+        let loading = scope.spawn(|| Renderer::new(&templates_dir));
+        let buildable = project.validate(progress);
+        let loaded = loading
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (buildable, loaded)
+    });
     progress.finish();
     if opts.deny_warnings {
         // A warning is an error now: its record is not built.
@@ -532,8 +549,7 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
             .collect();
         buildable.retain(|id| !warned.contains(id.as_str()));
     }
-    let templates_dir = project.workspace.templates_dir();
-    let renderer = project.renderer();
+    let renderer = project.renderer(loaded);
     let mut outcome = Outcome::default();
     let Some(renderer) = renderer else {
         outcome.diagnostics = std::mem::take(&mut project.diagnostics);
@@ -552,6 +568,7 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
         Some(r) => Some(r.begin()?),
         None => None,
     };
+
     let created_out = !opts.out.exists();
     std::fs::create_dir_all(&opts.out).map_err(io("create", &opts.out))?;
     let staging = Staging::new(&opts.out)?;
@@ -687,15 +704,29 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
         // manifest entry (the records it was made from).
         let mode = if batch.is_some() { "issue" } else { "draft" };
         let mut manifest = staging.manifest(mode)?;
-        for d in &documents {
-            let (Some(r), Some(plan)) = (project.record(&d.id), plans.get(&d.id)) else {
-                continue; // R111: the batch fails below
-            };
-            let sources = project.sources(&r, plan.parent_number.as_deref());
-            if let Some(batch) = &batch {
-                batch.record(&numbering::entry(&r, &sources, d, plan, &issued_at))?;
+        // Made in parallel a slice at a time (the records are read again),
+        // written in order.
+        let issuing = batch.is_some();
+        for slice in documents.chunks(MANIFEST_SLICE) {
+            use rayon::prelude::*;
+            type Made = (Option<register::Entry>, serde_json::Result<String>);
+            let made: Vec<Option<Made>> = slice
+                .par_iter()
+                .map(|d| {
+                    // None: R111, the batch fails below.
+                    let (r, plan) = (project.record(&d.id)?, plans.get(&d.id)?);
+                    let sources = project.sources(&r, plan.parent_number.as_deref());
+                    let entry =
+                        issuing.then(|| numbering::entry(&r, &sources, d, plan, &issued_at));
+                    Some((entry, Manifest::entry(d, sources)))
+                })
+                .collect();
+            for (entry, text) in made.into_iter().flatten() {
+                if let (Some(batch), Some(entry)) = (&batch, entry) {
+                    batch.record(&entry)?;
+                }
+                manifest.add(text)?;
             }
-            manifest.add(d, sources)?;
         }
         let manifest_sha256 = manifest.finish()?;
         if let Some(batch) = &batch {
@@ -916,26 +947,34 @@ struct Manifest {
 }
 
 impl Manifest {
-    /// Appends one document with its `sources` ([`Project::sources`]).
-    fn add(&mut self, d: &Document, sources: Value) -> Result<(), BuildError> {
-        self.write_entry(d, sources)
-            .map_err(io("write", &self.file.path))?;
-        self.count += 1;
-        Ok(())
-    }
-
-    fn write_entry(&mut self, d: &Document, sources: Value) -> std::io::Result<()> {
+    /// One document with its `sources` ([`Project::sources`]), as the
+    /// manifest lists it.
+    fn entry(d: &Document, sources: Value) -> serde_json::Result<String> {
         let mut v = serde_json::to_value(d)?;
         if let Some(obj) = v.as_object_mut() {
             obj.insert("sources".into(), sources);
         }
         let text = serde_json::to_string_pretty(&v)?;
-        let w = &mut self.file.w;
-        w.write_all(if self.count == 0 { b"\n" } else { b",\n" })?;
+        let mut out = String::with_capacity(text.len() + text.len() / 8);
         for (k, line) in text.lines().enumerate() {
-            let sep = if k > 0 { "\n" } else { "" };
-            write!(w, "{sep}    {line}")?;
+            if k > 0 {
+                out.push('\n');
+            }
+            out.push_str("    ");
+            out.push_str(line);
         }
+        Ok(out)
+    }
+
+    /// Appends one document's [`Manifest::entry`].
+    fn add(&mut self, entry: serde_json::Result<String>) -> Result<(), BuildError> {
+        let w = &mut self.file.w;
+        let sep: &[u8] = if self.count == 0 { b"\n" } else { b",\n" };
+        entry
+            .map_err(std::io::Error::from)
+            .and_then(|entry| w.write_all(sep).and(w.write_all(entry.as_bytes())))
+            .map_err(io("write", &self.file.path))?;
+        self.count += 1;
         Ok(())
     }
 

@@ -294,7 +294,7 @@ impl Tree {
             project.diagnostics.extend(found.diagnostics);
         }
         let template_inputs = template_inputs(&project, &found.partials)?;
-        let renderer = project.renderer();
+        let renderer = project.renderer(Renderer::new(&project.workspace.templates_dir()));
         let hashes = project
             .workspace
             .template_hashes()

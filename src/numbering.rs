@@ -54,12 +54,18 @@ pub fn plan(
     let mut plans: BTreeMap<String, Plan> = BTreeMap::new();
     let mut priors = BTreeMap::new();
     let mut parents: BTreeMap<String, String> = BTreeMap::new();
+    // What each record brings to its plan, read in parallel.
+    use rayon::prelude::*;
+    let read: Vec<Option<Read>> = buildable.par_iter().map(|id| read(project, id)).collect();
     // Pass 1: numbers, in record order (so a rerun hands out the same numbers).
-    for id in buildable {
-        let Some(r) = project.record(id) else {
-            continue;
-        };
-        let Some((template, year)) = template_and_year(project, &r) else {
+    for (id, read) in buildable.iter().zip(read) {
+        let Some(Read {
+            template,
+            year,
+            parent,
+            content_sha256,
+        }) = read
+        else {
             continue;
         };
         let pattern = &project.workspace.templates[template].number;
@@ -67,6 +73,9 @@ pub fn plan(
             None => (pattern.draft(year), String::new(), 0),
             Some(b) => match b.prior(id)? {
                 Some(p) if p.status == Status::Void => {
+                    let Some(r) = project.record(id) else {
+                        continue;
+                    };
                     diags.push(
                         r.diag(
                             "/id",
@@ -99,14 +108,9 @@ pub fn plan(
                 }
             },
         };
-        // The content hash now, unless it includes a parent's number (pass 2).
-        let content_sha256 = match r.str_at("/parent") {
-            Some(pid) => {
-                parents.insert(id.clone(), pid.to_owned());
-                String::new()
-            }
-            None => sha256_hex(canonical_json(&project.sources(&r, None)).as_bytes()),
-        };
+        if let Some(pid) = parent {
+            parents.insert(id.clone(), pid);
+        }
         plans.insert(
             id.clone(),
             Plan {
@@ -115,7 +119,7 @@ pub fn plan(
                 parent_number: None,
                 scope,
                 seq,
-                content_sha256,
+                content_sha256: content_sha256.unwrap_or_default(),
                 template_sha256: template_hashes.get(template).cloned().unwrap_or_default(),
                 expected_pdf: None,
             },
@@ -164,6 +168,36 @@ pub fn plan(
         }
     }
     Ok(plans)
+}
+
+/// What one record brings to its plan.
+struct Read<'a> {
+    template: &'a str,
+    year: i32,
+    /// The parent's id (supplementary agreements).
+    parent: Option<String>,
+    /// The content hash, unless it includes a parent's number (known in pass 2).
+    content_sha256: Option<String>,
+}
+
+/// Reads a contract for planning; `None` when it has no template and signing
+/// year, or when its file changed since the scan (R111, reported by the store).
+fn read<'a>(project: &'a Project, id: &str) -> Option<Read<'a>> {
+    let r = project.record(id)?;
+    let (template, year) = template_and_year(project, &r)?;
+    let parent = r.str_at("/parent").map(str::to_owned);
+    let content_sha256 = match parent {
+        Some(_) => None,
+        None => Some(sha256_hex(
+            canonical_json(&project.sources(&r, None)).as_bytes(),
+        )),
+    };
+    Some(Read {
+        template,
+        year,
+        parent,
+        content_sha256,
+    })
 }
 
 fn template_and_year<'a>(project: &'a Project, r: &Record) -> Option<(&'a str, i32)> {

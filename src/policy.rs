@@ -680,42 +680,72 @@ pub struct Report {
 pub fn check(store: &Store, ws: &Workspace, policy: &Policy, skip: &BTreeSet<String>) -> Report {
     let mut report = Report::default();
     let broken_templates = check_templates(ws, policy, &mut report);
-    let checked = store.entries().iter().filter(|e| !skip.contains(&e.id));
-    for r in checked.filter_map(|e| store.get(&e.id)) {
-        let r = &*r;
-        // A supplementary agreement's parent (amount tier, dates, parties).
-        let parent = r.str_at("/parent").and_then(|p| store.get(p));
-        let parent = parent.as_deref();
-        let mut cx = Cx {
-            r,
-            policy,
-            out: Vec::new(),
-            exercised: &mut report.exercised,
-        };
-        match r.kind {
-            RecordKind::Party => cx.party(),
-            RecordKind::Contract => {
-                cx.approvals(parent);
-                cx.confidentiality();
-                cx.clauses();
-                cx.money();
-                cx.dispute();
-                cx.dates(parent);
-                cx.texts();
-                cx.parties(parent);
+    // Records are checked in parallel and their findings gathered in input order.
+    use rayon::prelude::*;
+    let checked: Vec<Checked> = store
+        .entries()
+        .par_iter()
+        .filter(|e| !skip.contains(&e.id))
+        .filter_map(|e| store.get(&e.id))
+        .map(|r| {
+            let mut exercised = BTreeSet::new();
+            let diagnostics = check_record(&r, store, policy, &mut exercised);
+            let invalid = diagnostics.iter().any(Diagnostic::is_error)
+                || r.str_at("/template")
+                    .is_some_and(|t| broken_templates.contains(t));
+            Checked {
+                diagnostics,
+                invalid: invalid.then(|| r.id.clone()),
+                exercised,
             }
-        }
-        let raw = std::mem::take(&mut cx.out);
-        let diags = grade_and_waive(r, policy, raw);
-        if diags.iter().any(Diagnostic::is_error)
-            || r.str_at("/template")
-                .is_some_and(|t| broken_templates.contains(t))
-        {
-            report.invalid.insert(r.id.clone());
-        }
-        report.diagnostics.extend(diags);
+        })
+        .collect();
+    for c in checked {
+        report.diagnostics.extend(c.diagnostics);
+        report.invalid.extend(c.invalid);
+        report.exercised.extend(c.exercised);
     }
     report
+}
+
+/// One record's findings in [`check`].
+struct Checked {
+    diagnostics: Vec<Diagnostic>,
+    invalid: Option<String>,
+    exercised: BTreeSet<&'static str>,
+}
+
+/// Every rule over one record, graded and waived.
+fn check_record(
+    r: &Record,
+    store: &Store,
+    policy: &Policy,
+    exercised: &mut BTreeSet<&'static str>,
+) -> Vec<Diagnostic> {
+    // A supplementary agreement's parent (amount tier, dates, parties).
+    let parent = r.str_at("/parent").and_then(|p| store.get(p));
+    let parent = parent.as_deref();
+    let mut cx = Cx {
+        r,
+        policy,
+        out: Vec::new(),
+        exercised,
+    };
+    match r.kind {
+        RecordKind::Party => cx.party(),
+        RecordKind::Contract => {
+            cx.approvals(parent);
+            cx.confidentiality();
+            cx.clauses();
+            cx.money();
+            cx.dispute();
+            cx.dates(parent);
+            cx.texts();
+            cx.parties(parent);
+        }
+    }
+    let raw = std::mem::take(&mut cx.out);
+    grade_and_waive(r, policy, raw)
 }
 
 /// P0203: templates that must include a clause file and do not.

@@ -355,21 +355,22 @@ impl Batch<'_> {
     /// What the register knows of `record_id`, if it was ever issued.
     pub fn prior(&self, record_id: &str) -> Result<Option<Prior>, RegisterError> {
         self.tx
-            .query_row(
+            .prepare_cached(
                 "SELECT c.number, c.status, c.void_reason, r.revision, r.content_sha256, r.template_sha256, r.pdf_sha256, r.issued_at
                  FROM contracts c JOIN revisions r ON r.record_id = c.record_id
                  WHERE c.record_id = ?1 ORDER BY r.revision DESC LIMIT 1",
-                [record_id],
-                |r| {
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row([record_id], |r| {
                     Ok(Prior {
                         number: r.get(0)?,
                         status: Status::from_db(&r.get::<_, String>(1)?),
                         void_reason: r.get(2)?,
                         latest: revision_at(r, 3)?,
                     })
-                },
-            )
-            .optional()
+                })
+                .optional()
+            })
             .map_err(|e| self.err(e))
     }
 
@@ -390,7 +391,11 @@ impl Batch<'_> {
     /// Records one issued document (a new number, a new revision, or nothing new).
     pub fn record(&self, e: &Entry) -> Result<(), RegisterError> {
         let run = |sql: &str, p: &[&dyn rusqlite::ToSql]| {
-            self.tx.execute(sql, p).map_err(|err| self.err(err))
+            // Prepared once per batch, not once per document.
+            self.tx
+                .prepare_cached(sql)
+                .and_then(|mut stmt| stmt.execute(p))
+                .map_err(|err| self.err(err))
         };
         run(
             "INSERT INTO contracts (record_id, number, scope, seq, template, status)

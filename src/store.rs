@@ -27,6 +27,9 @@ use crate::record::{self, Loaded, Record, RecordKind};
 /// recently used dropped first.
 const RECENT_FILES: usize = 8;
 
+/// Files read and parsed at once by [`Store::scan`].
+const SCAN_SLICE: usize = 64;
+
 /// One record of the run: its id, kind and place.
 #[derive(Debug)]
 pub struct Entry {
@@ -65,19 +68,35 @@ impl Store {
     pub fn scan(dir: &Path) -> std::io::Result<(Store, Vec<Diagnostic>)> {
         let mut store = Store::default();
         let mut diagnostics = Vec::new();
-        for path in record::yaml_files(dir)? {
-            let bytes = std::fs::read(&path)?;
-            let sha256 = sha256_hex(&bytes);
-            let mut loaded = Loaded::default();
-            match record::decode(&path, bytes) {
-                Ok(text) => record::load_text(&path, text, &mut loaded),
-                Err(d) => loaded.diagnostics.push(*d),
-            }
-            diagnostics.append(&mut loaded.diagnostics);
-            let file = store.files.len();
-            store.files.push(StoredFile { path, sha256 });
-            for (doc, r) in loaded.records.into_iter().enumerate() {
-                store.add(r, file, doc, &mut diagnostics);
+        // Files are read and parsed in parallel a slice at a time (a slice's
+        // parsed records are held until their entries are taken), then added
+        // in path order.
+        use rayon::prelude::*;
+        for slice in record::yaml_files(dir)?.chunks(SCAN_SLICE) {
+            let read: Vec<std::io::Result<(String, Loaded)>> = slice
+                .par_iter()
+                .map(|path| {
+                    let bytes = std::fs::read(path)?;
+                    let sha256 = sha256_hex(&bytes);
+                    let mut loaded = Loaded::default();
+                    match record::decode(path, bytes) {
+                        Ok(text) => record::load_text(path, text, &mut loaded),
+                        Err(d) => loaded.diagnostics.push(*d),
+                    }
+                    Ok((sha256, loaded))
+                })
+                .collect();
+            for (path, read) in slice.iter().zip(read) {
+                let (sha256, mut loaded) = read?; // the first failure in path order
+                diagnostics.append(&mut loaded.diagnostics);
+                let file = store.files.len();
+                store.files.push(StoredFile {
+                    path: path.clone(),
+                    sha256,
+                });
+                for (doc, r) in loaded.records.into_iter().enumerate() {
+                    store.add(r, file, doc, &mut diagnostics);
+                }
             }
         }
         Ok((store, diagnostics))
