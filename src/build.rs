@@ -568,7 +568,6 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
         Some(r) => Some(r.begin()?),
         None => None,
     };
-
     let created_out = !opts.out.exists();
     std::fs::create_dir_all(&opts.out).map_err(io("create", &opts.out))?;
     let staging = Staging::new(&opts.out)?;
