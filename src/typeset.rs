@@ -65,6 +65,11 @@ pub(crate) static FONT_FILES: &[(&str, &[u8])] = &[
 pub struct Fonts {
     book: LazyHash<FontBook>,
     fonts: Vec<Font>,
+    /// One bit per Unicode scalar value, set when some font covers it: the
+    /// validation stage asks about every character of every record, and a
+    /// font's own coverage is a list of runs searched from the start (a few
+    /// thousand steps per CJK character).
+    drawable: Vec<u64>,
 }
 
 impl Fonts {
@@ -76,18 +81,26 @@ impl Fonts {
                 .iter()
                 .flat_map(|(_, data)| Font::iter(Bytes::new(*data)))
                 .collect();
+            let mut drawable = vec![0u64; (char::MAX as usize + 1).div_ceil(64)];
+            for c in fonts.iter().flat_map(|f| f.info().coverage.iter()) {
+                if let Some(word) = drawable.get_mut(c as usize / 64) {
+                    *word |= 1 << (c % 64);
+                }
+            }
             Fonts {
                 book: LazyHash::new(FontBook::from_fonts(&fonts)),
                 fonts,
+                drawable,
             }
         })
     }
 
     /// Whether some embedded font has a glyph for `c`.
     pub fn can_draw(&self, c: char) -> bool {
-        self.fonts
-            .iter()
-            .any(|f| f.info().coverage.contains(c as u32))
+        let c = c as usize;
+        self.drawable
+            .get(c / 64)
+            .is_some_and(|word| word & (1 << (c % 64)) != 0)
     }
 }
 
@@ -806,6 +819,23 @@ mod tests {
         }
         // CJK Ext B is beyond the embedded fonts: it must be reported, not drawn as tofu.
         assert!(!f.can_draw('\u{20000}'));
+    }
+
+    #[test]
+    fn the_coverage_bitset_agrees_with_the_fonts() {
+        let f = Fonts::get();
+        let (mut yes, mut no) = (0, 0);
+        for c in (0..0x3_1000u32).step_by(7).filter_map(char::from_u32) {
+            let covered = f
+                .fonts
+                .iter()
+                .any(|font| font.info().coverage.contains(c as u32));
+            assert_eq!(f.can_draw(c), covered, "U+{:04X}", c as u32);
+            if covered { yes += 1 } else { no += 1 }
+        }
+        // Both answers occur, so the comparison is not vacuous.
+        assert!(yes > 5_000 && no > 5_000, "{yes} covered, {no} not");
+        assert!(!f.can_draw(char::MAX));
     }
 
     #[test]
