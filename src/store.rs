@@ -3,8 +3,8 @@
 //! [`Store::scan`] reads each record file once and keeps, per record, only
 //! its id, kind and place: the file, the file's SHA-256 and the document's
 //! position in it. [`Store::get`] parses the file again when a stage needs
-//! the record, and keeps the last few files parsed, so a stage that walks the
-//! records in order reads each file once. A record costs about two hundred
+//! the record, and keeps the files parsed last (up to a few hundred records),
+//! so a stage that walks the records in order reads each file once. A record costs about two hundred
 //! bytes between stages where the parsed record with its positions costs tens
 //! of kilobytes, so a batch of 10,000 contracts needs little more memory than
 //! one of 1,000. Parsing again is cheap next to typesetting (tens of
@@ -23,9 +23,12 @@ use crate::checksum::sha256_hex;
 use crate::diagnostic::Diagnostic;
 use crate::record::{self, Loaded, Record, RecordKind};
 
-/// Files whose parsed records are kept for the next `get` (per run), least
-/// recently used dropped first.
-const RECENT_FILES: usize = 8;
+/// Records kept parsed for the next `get` (per run), counted over whole
+/// files, the least recently used file dropped first (the last file parsed
+/// always stays). About 36 KB each, so at most ~9 MB whatever the batch size,
+/// and a batch of a couple of hundred records parses each file twice (scan,
+/// first use) rather than once per stage that reads it.
+const RECENT_RECORDS: usize = 256;
 
 /// Files read and parsed at once by [`Store::scan`].
 const SCAN_SLICE: usize = 64;
@@ -175,10 +178,11 @@ impl Store {
         // Parsed outside the lock: other threads keep reading their files.
         let parsed = self.reread(k)?;
         if let Ok(mut recent) = self.recent.lock() {
-            if recent.len() >= RECENT_FILES {
-                recent.remove(0);
-            }
             recent.push((k, parsed.clone()));
+            let mut held: usize = recent.iter().map(|(_, p)| p.len()).sum();
+            while held > RECENT_RECORDS && recent.len() > 1 {
+                held -= recent.remove(0).1.len();
+            }
         }
         Some(parsed)
     }
@@ -271,7 +275,7 @@ mod tests {
     fn a_file_in_steady_use_stays_parsed_while_others_come_and_go() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "a-parties.yaml", CONTRACTS);
-        for i in 0..2 * RECENT_FILES {
+        for i in 0..2 * RECENT_RECORDS {
             write(
                 dir.path(),
                 &format!("b-{i:02}.yaml"),
@@ -279,7 +283,7 @@ mod tests {
             );
         }
         let (store, _) = Store::scan(dir.path()).unwrap();
-        for i in 0..2 * RECENT_FILES {
+        for i in 0..2 * RECENT_RECORDS {
             assert!(store.get("c1").is_some());
             assert!(store.get(&format!("s{i}")).is_some());
         }
@@ -291,6 +295,36 @@ mod tests {
         );
         assert_eq!(store.get("c2").unwrap().value["x"], 2);
         assert!(store.take_problems().is_empty());
+    }
+
+    #[test]
+    fn files_beyond_the_budget_are_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..RECENT_RECORDS + 10 {
+            write(
+                dir.path(),
+                &format!("s-{i:04}.yaml"),
+                &format!("kind: contract\nid: s{i}\n"),
+            );
+        }
+        let (store, _) = Store::scan(dir.path()).unwrap();
+        for i in 0..RECENT_RECORDS + 10 {
+            assert!(store.get(&format!("s{i}")).is_some());
+        }
+        // s0 was dropped long ago, so the changed file is read and noticed;
+        // the last file read is still held and its change goes unseen.
+        write(dir.path(), "s-0000.yaml", "kind: contract\nid: s0\nx: 1\n");
+        let last = RECENT_RECORDS + 9;
+        write(
+            dir.path(),
+            &format!("s-{last:04}.yaml"),
+            &format!("kind: contract\nid: s{last}\nx: 1\n"),
+        );
+        assert!(store.get("s0").is_none());
+        assert!(store.get(&format!("s{last}")).is_some());
+        let problems = store.take_problems();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].code, "R111");
     }
 
     #[test]
