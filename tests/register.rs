@@ -537,9 +537,9 @@ fn a_record_changed_while_the_build_runs_is_r111_and_nothing_is_issued() {
     let first = batch(dir.path(), "ra", 2);
     assert_eq!(build(&first, &dir.path().join("o1"), &reg).code, 0);
     let before = numbers(&reg);
-    // More record files than the store keeps parsed (eight), so that the
-    // build reads rb-001 from disk again after the scan.
-    let records = batch(dir.path(), "rb", 12);
+    // More records than the store keeps parsed (256), so that the build
+    // reads rb-001 from disk again after the scan.
+    let records = batch(dir.path(), "rb", 270);
 
     // Hold the register's write lock, so that the build stops right after
     // it has read and validated every record and opened the register.
