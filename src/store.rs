@@ -4,11 +4,12 @@
 //! its id, kind and place: the file, the file's SHA-256 and the document's
 //! position in it. [`Store::get`] parses the file again when a stage needs
 //! the record, and keeps the files parsed last (up to a few hundred records),
-//! so a stage that walks the records in order reads each file once. A record costs about two hundred
-//! bytes between stages where the parsed record with its positions costs tens
-//! of kilobytes, so a batch of 10,000 contracts needs little more memory than
-//! one of 1,000. Parsing again is cheap next to typesetting (tens of
-//! microseconds against tens of milliseconds per contract).
+//! so a stage that walks the records in order reads each file once. A record
+//! costs about two hundred bytes between stages where the parsed record with
+//! its positions costs tens of kilobytes, so a batch of 10,000 contracts needs
+//! little more memory than one of 1,000. Parsing again is cheap next to
+//! typesetting (tens of microseconds against tens of milliseconds per
+//! contract).
 //!
 //! A file read again must hash as it did when scanned; one that changed (or
 //! vanished) while the run was going is an R111 problem, collected for the
