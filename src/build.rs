@@ -19,6 +19,7 @@ use serde_json::Value;
 use crate::checksum;
 use crate::cndate::parse_iso_date;
 use crate::diagnostic::{self, Diagnostic, Pos};
+pub use crate::numbering::Skipped;
 use crate::numbering::{self, Plan};
 use crate::policy::{self, Policy};
 use crate::progress::Progress;
@@ -39,6 +40,9 @@ pub enum BuildError {
     /// The register is locked, corrupt or unwritable.
     #[error(transparent)]
     Register(#[from] RegisterError),
+    /// A flag's value cannot be used (e.g. `--only` matching no contract).
+    #[error("{0}")]
+    Usage(String),
     /// Reading records or writing outputs failed.
     #[error("failed to {action} {path} ({source})")]
     Io {
@@ -77,8 +81,12 @@ pub enum Mode {
 /// What `build` is asked to do, validated before any stage runs.
 #[derive(Debug, Clone)]
 pub struct BuildOptions {
-    /// Folder of YAML records.
-    pub records: PathBuf,
+    /// Record files and folders: the contracts to build (see [`Project::load`]).
+    pub records: Vec<PathBuf>,
+    /// Only the contracts whose id matches one of these ids or globs.
+    pub only: Vec<String>,
+    /// Remove PDFs in `out` that this build did not write (voided or removed contracts).
+    pub prune: bool,
     /// Output folder for PDFs, `SHA256SUMS`, `manifest.json` and `register.csv`.
     pub out: PathBuf,
     /// Workspace folder; found from `records` upwards when `None`.
@@ -117,8 +125,14 @@ pub struct Document {
     pub pages: usize,
     /// SHA-256 of the record content (contract, parties, parent number).
     pub content_sha256: String,
-    /// SHA-256 of the template files.
+    /// SHA-256 over the template files it read ([`Document::made_from`]).
     pub template_sha256: String,
+    /// What it is against the register: new, revised (and why), unchanged; draft.
+    #[serde(flatten)]
+    pub change: numbering::Change,
+    /// The template files it read (path under `templates/` → SHA-256).
+    #[serde(skip)]
+    pub made_from: BTreeMap<String, String>,
 }
 
 /// The result of a run that could read its inputs: documents and diagnostics.
@@ -126,6 +140,16 @@ pub struct Document {
 pub struct Outcome {
     /// Documents written (empty when the batch failed).
     pub documents: Vec<Document>,
+    /// Contracts held back from issuing (`status: draft`).
+    pub held_back: Vec<Skipped>,
+    /// Contracts skipped because their number is void.
+    pub void: Vec<Skipped>,
+    /// PDFs in the output folder of voided, held-back or removed contracts:
+    /// not written by this build, not in `SHA256SUMS` or `manifest.json`
+    /// (`--prune` removes all but those of issued held-back contracts).
+    pub stray: Vec<String>,
+    /// Whether the stray files were removed (`--prune`).
+    pub pruned: bool,
     /// Every problem found, sorted by place.
     pub diagnostics: Vec<Diagnostic>,
     /// Seconds spent inside typst (layout and PDF export), summed over threads.
@@ -158,6 +182,8 @@ struct Typeset {
     sha256: String,
     pages: usize,
     template: String,
+    /// Template files read (tera's and typst's), paths under `templates/`.
+    read: BTreeSet<String>,
 }
 
 /// A contract's typeset result, or the diagnostics that stopped it.
@@ -260,18 +286,37 @@ pub struct Project {
 }
 
 impl Project {
-    /// Locates the workspace and loads templates' metadata and all records.
-    pub fn load(records_dir: &Path, workspace: Option<&Path>) -> Result<Project, BuildError> {
-        if !records_dir.is_dir() {
-            return Err(BuildError::Io {
-                action: "read records folder",
-                path: records_dir.to_path_buf(),
-                source: std::io::Error::new(std::io::ErrorKind::NotFound, "not a folder"),
-            });
+    /// Locates the workspace and loads templates' metadata and the records
+    /// of the records folder that holds `paths` (see [`records_folder`]).
+    pub fn load(paths: &[PathBuf], workspace: Option<&Path>) -> Result<Project, BuildError> {
+        let Some(first) = paths.first() else {
+            return Err(BuildError::Usage("no records given".into()));
+        };
+        for p in paths {
+            if !p.exists() {
+                return Err(BuildError::Io {
+                    action: "read records",
+                    path: p.clone(),
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        "no such file or folder",
+                    ),
+                });
+            }
         }
-        let root = workspace::locate(records_dir, workspace)?;
+        let root = workspace::locate(&folder_of(first), workspace)?;
         let (workspace, mut diagnostics) = workspace::load(&root)?;
-        let (store, diags) = Store::scan(records_dir).map_err(io("read", records_dir))?;
+        let mut folders: Vec<PathBuf> = paths.iter().map(|p| records_folder(p, &root)).collect();
+        folders.sort();
+        folders.dedup();
+        // A folder inside another is read with it.
+        let nested: Vec<PathBuf> = folders
+            .iter()
+            .filter(|f| folders.iter().any(|o| o != *f && f.starts_with(o)))
+            .cloned()
+            .collect();
+        folders.retain(|f| !nested.contains(f));
+        let (store, diags) = Store::scan(&folders).map_err(io("read", first))?;
         diagnostics.extend(diags);
         Ok(Project {
             workspace,
@@ -455,6 +500,7 @@ impl Project {
             sha256,
             pages: pdf.pages,
             template: rendered.template,
+            read: pdf.read.into_iter().collect(),
         })
     }
 
@@ -520,6 +566,86 @@ impl Project {
     }
 }
 
+/// The folder of a record path (itself when it is a folder).
+fn folder_of(p: &Path) -> PathBuf {
+    if p.is_dir() {
+        p.to_path_buf()
+    } else {
+        match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        }
+    }
+}
+
+/// The records folder read for a record file or folder `p`: the nearest
+/// folder from `p` upwards, below the workspace root, that has a `parties/`
+/// subfolder (the layout `pactum init` and `synth` write), so that one
+/// contract file or `contracts/2026/` is built with the parties and parents
+/// beside it; else the folder given (or the file's folder).
+pub fn records_folder(p: &Path, workspace_root: &Path) -> PathBuf {
+    let start = folder_of(p);
+    let root = std::path::absolute(workspace_root).unwrap_or_else(|_| workspace_root.to_path_buf());
+    let mut cur = start.clone();
+    loop {
+        let abs = std::path::absolute(&cur).unwrap_or_else(|_| cur.clone());
+        if abs == root || !abs.starts_with(&root) {
+            return start;
+        }
+        if cur.join("parties").is_dir() {
+            return cur;
+        }
+        match cur.parent() {
+            Some(up) if !up.as_os_str().is_empty() => cur = up.to_path_buf(),
+            _ => return start,
+        }
+    }
+}
+
+/// The contracts a build is about: those in the record files and folders
+/// given, narrowed by `--only` ids or globs. A pattern that matches no
+/// contract is a usage error.
+fn select(
+    project: &Project,
+    paths: &[PathBuf],
+    only: &[String],
+) -> Result<BTreeSet<String>, BuildError> {
+    let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let wanted: Vec<PathBuf> = paths.iter().map(|p| abs(p)).collect();
+    let mut selected: BTreeSet<String> = project
+        .store
+        .contracts_with_files()
+        .filter(|(_, file)| {
+            let file = abs(file);
+            wanted.iter().any(|w| file == *w || file.starts_with(w))
+        })
+        .map(|(id, _)| id.to_owned())
+        .collect();
+    if !only.is_empty() {
+        let mut matchers = Vec::new();
+        for pattern in only {
+            let glob = globset::Glob::new(pattern).map_err(|e| {
+                BuildError::Usage(format!("--only `{pattern}` is not a valid glob ({e})"))
+            })?;
+            matchers.push((pattern, glob.compile_matcher()));
+        }
+        for (pattern, m) in &matchers {
+            if !selected.iter().any(|id| m.is_match(id)) {
+                return Err(BuildError::Usage(format!(
+                    "--only `{pattern}` matches no contract in {}; give a record id (e.g. fw-2026-001) or a glob (fw-2026-*)",
+                    paths
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+        }
+        selected.retain(|id| matchers.iter().any(|(_, m)| m.is_match(id)));
+    }
+    Ok(selected)
+}
+
 /// Runs `build`: every valid contract becomes `<id>.pdf` in `out`, plus
 /// `SHA256SUMS`, `manifest.json` and, in issue mode, `register.csv`.
 pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, BuildError> {
@@ -527,6 +653,7 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
     // the records load.
     std::thread::spawn(Fonts::get);
     let mut project = Project::load(&opts.records, opts.workspace.as_deref())?;
+    let selected = select(&project, &opts.records, &opts.only)?;
     progress.stage("validating", project.store.len() as u64);
     let templates_dir = project.workspace.templates_dir();
     // The templates load while the records are validated.
@@ -539,6 +666,43 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
         (buildable, loaded)
     });
     progress.finish();
+    // Contracts outside the selection are read (as parents) but neither built
+    // nor reported on.
+    let outside: BTreeSet<String> = project
+        .store
+        .contracts_with_files()
+        .map(|(id, _)| id.to_owned())
+        .filter(|id| !selected.contains(id))
+        .collect();
+    project
+        .diagnostics
+        .retain(|d| d.record.as_ref().is_none_or(|r| !outside.contains(r)));
+    buildable.retain(|id| selected.contains(id));
+    let mut outcome = Outcome::default();
+    if matches!(opts.mode, Mode::Issue { .. }) {
+        // Held back (`status: draft`): validated, never numbered.
+        buildable.retain(|id| {
+            let Some(r) = project.record(id) else {
+                return true;
+            };
+            if r.str_at("/status") != Some("draft") {
+                return true;
+            }
+            project.diagnostics.push(
+                r.diag(
+                    "/status",
+                    Diagnostic::note("N503", format!("held back from issuing: `{id}` has status: draft")),
+                )
+                .hint("it is validated but gets no number; set `status: approved` to issue it (`build --draft` typesets it)"),
+            );
+            outcome.held_back.push(Skipped {
+                id: id.clone(),
+                number: None,
+                reason: "status: draft".into(),
+            });
+            false
+        });
+    }
     if opts.deny_warnings {
         // A warning is an error now: its record is not built.
         let warned: BTreeSet<&str> = project
@@ -550,7 +714,6 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
         buildable.retain(|id| !warned.contains(id.as_str()));
     }
     let renderer = project.renderer(loaded);
-    let mut outcome = Outcome::default();
     let Some(renderer) = renderer else {
         outcome.diagnostics = std::mem::take(&mut project.diagnostics);
         diagnostic::sort(&mut outcome.diagnostics);
@@ -572,16 +735,15 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
     std::fs::create_dir_all(&opts.out).map_err(io("create", &opts.out))?;
     let staging = Staging::new(&opts.out)?;
     let ts = Typesetter::new(&templates_dir);
-    let template_hashes = project
-        .workspace
-        .template_hashes()
-        .map_err(io("read", &templates_dir))?;
+    let tera_files = tera_files(&project);
+    let digests = FileDigests::new(&templates_dir);
 
     // Plan numbers, typeset, and re-plan until no planned document fails, so a
-    // failure never leaves a gap in a sequence. Results are cached by plan
-    // (its digest: a plan is ten strings, kept for each of up to tens of
-    // thousands of documents).
-    let plan_digest = |p: &Plan| checksum::sha256_hex(format!("{p:?}").as_bytes());
+    // failure never leaves a gap in a sequence. An issued document is planned
+    // with its latest revision first; if its bytes differ from the issued PDF,
+    // what it prints changed and it is planned again as the next revision.
+    // Results are cached by plan digest (a digest per document, for up to
+    // tens of thousands of documents).
     let mut done: BTreeMap<String, (String, Typeset)> = BTreeMap::new();
     let mut force_new_revision = BTreeSet::new();
     let plans = loop {
@@ -590,12 +752,15 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
             &project,
             &buildable,
             batch.as_ref(),
-            &template_hashes,
             &force_new_revision,
             &mut diags,
+            &mut outcome.void,
         )?;
-        let failed_planning: BTreeSet<String> =
-            diags.iter().filter_map(|d| d.record.clone()).collect();
+        let failed_planning: BTreeSet<String> = diags
+            .iter()
+            .filter(|d| d.is_error())
+            .filter_map(|d| d.record.clone())
+            .collect();
         project.diagnostics.extend(diags);
         // A record whose file changed since the scan has no plan (R111).
         project.diagnostics.extend(project.store.take_problems());
@@ -606,10 +771,7 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
         }
         let todo: Vec<&String> = buildable
             .iter()
-            .filter(|id| {
-                done.get(*id)
-                    .is_none_or(|(p, _)| *p != plan_digest(&plans[*id]))
-            })
+            .filter(|id| done.get(*id).is_none_or(|(p, _)| *p != plans[*id].digest()))
             .collect();
         progress.stage("typesetting", todo.len() as u64);
         let results: Vec<(String, Produced)> = parallel_map(&todo, |id| {
@@ -621,6 +783,11 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
                 &plans[*id],
                 opts.emit_typst.as_deref(),
             );
+            let r = r.map(|mut t| {
+                t.read
+                    .extend(tera_files.get(&t.template).into_iter().flatten().cloned());
+                t
+            });
             progress.tick();
             ((*id).clone(), r)
         })
@@ -630,7 +797,7 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
         for (id, result) in results {
             match result {
                 Ok(t) => {
-                    done.insert(id.clone(), (plan_digest(&plans[&id]), t));
+                    done.insert(id.clone(), (plans[&id].digest(), t));
                 }
                 Err(diags) => {
                     project.diagnostics.extend(diags);
@@ -638,7 +805,7 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
                 }
             }
         }
-        // Same inputs but different bytes (e.g. a new pactum): that is a new revision.
+        // Printed differently under the same revision mark: a new revision.
         let drifted: Vec<String> = buildable
             .iter()
             .filter(|id| {
@@ -662,6 +829,49 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
     };
 
     project.diagnostics.extend(project.store.take_problems());
+    // PDFs in the output folder that this build will not write.
+    // PDFs in the output folder that this build will not write, and why.
+    let mut stray = Vec::new();
+    for name in pdfs_not_written(&opts.out, &buildable) {
+        let id = name.trim_end_matches(".pdf");
+        let void = outcome.void.iter().find(|s| s.id == id);
+        let held = outcome.held_back.iter().any(|s| s.id == id);
+        let (why, prunable) = if let Some(v) = void {
+            (
+                format!("contract {} is void", v.number.as_deref().unwrap_or("")),
+                true,
+            )
+        } else if held {
+            // An issued contract put back to draft keeps its issued PDF.
+            match &batch {
+                Some(b) if b.prior(id)?.is_some() => (
+                    format!(
+                        "`{id}` is held back (status: draft); its issued revision stays in the register, and --prune keeps the file"
+                    ),
+                    false,
+                ),
+                _ => (
+                    format!("`{id}` is held back (status: draft) and was never issued"),
+                    true,
+                ),
+            }
+        } else if !project.store.contracts_with_files().any(|(c, _)| c == id) {
+            (format!("no record has the id `{id}`"), true)
+        } else {
+            continue; // a contract outside the selection, or one that failed
+        };
+        if !(opts.prune && prunable) {
+            project.diagnostics.push(
+                Diagnostic::warning(
+                    "N504",
+                    format!("{name} was not written by this build ({why}); it is not listed in SHA256SUMS or manifest.json"),
+                )
+                .in_file(&opts.out.join(&name))
+                .hint("delete it, or build again with --prune to remove the files of voided, removed and never-issued contracts"),
+            );
+        }
+        stray.push((name, prunable));
+    }
     let failed = project
         .diagnostics
         .iter()
@@ -682,6 +892,28 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
             let (Some((_, t)), Some(plan)) = (done.remove(id), plans.get(id)) else {
                 continue;
             };
+            let made_from = digests.of(&t.read);
+            let change = match &plan.prior {
+                _ if batch.is_none() => numbering::Change::Draft,
+                None => numbering::Change::New,
+                Some(p) if Some(p.latest.revision) == plan.revision => numbering::Change::Unchanged,
+                Some(p) => {
+                    let record_json = project
+                        .record(id)
+                        .map(|r| numbering::canonical_json(&r.value))
+                        .unwrap_or_default();
+                    let now = register::MadeFrom {
+                        record_json,
+                        files: Some(made_from.clone()),
+                    };
+                    numbering::Change::Revised {
+                        why: numbering::why(
+                            (&p.latest.content_sha256, &p.latest.pactum, &p.made_from),
+                            (&plan.content_sha256, env!("CARGO_PKG_VERSION"), &now),
+                        ),
+                    }
+                }
+            };
             documents.push(Document {
                 id: id.clone(),
                 number: plan.number.clone(),
@@ -691,7 +923,9 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
                 sha256: t.sha256,
                 pages: t.pages,
                 content_sha256: plan.content_sha256.clone(),
-                template_sha256: plan.template_sha256.clone(),
+                template_sha256: files_digest(&made_from),
+                change,
+                made_from,
             });
         }
         drop(done);
@@ -715,8 +949,9 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
                     // None: R111, the batch fails below.
                     let (r, plan) = (project.record(&d.id)?, plans.get(&d.id)?);
                     let sources = project.sources(&r, plan.parent_number.as_deref());
-                    let entry =
-                        issuing.then(|| numbering::entry(&r, &sources, d, plan, &issued_at));
+                    // An unchanged document's revision is in the register already.
+                    let entry = (issuing && d.change != numbering::Change::Unchanged)
+                        .then(|| numbering::entry(&r, &sources, d, plan, &issued_at));
                     Some((entry, Manifest::entry(d, sources)))
                 })
                 .collect();
@@ -750,6 +985,21 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
             if let Some(batch) = batch {
                 batch.commit()?;
             }
+            if opts.prune {
+                for (name, _) in stray.iter().filter(|(_, prunable)| *prunable) {
+                    let path = opts.out.join(name);
+                    std::fs::remove_file(&path).map_err(io("remove", &path))?;
+                    project.diagnostics.push(
+                        Diagnostic::note(
+                            "N504",
+                            format!("removed {name}: not written by this build (--prune)"),
+                        )
+                        .in_file(&path),
+                    );
+                }
+                outcome.pruned = stray.iter().any(|(_, prunable)| *prunable);
+            }
+            outcome.stray = stray.into_iter().map(|(name, _)| name).collect();
             outcome.documents = documents;
         } else {
             project.diagnostics.extend(late);
@@ -760,6 +1010,92 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
     outcome.typst_seconds = ts.busy().as_secs_f64();
     diagnostic::sort(&mut outcome.diagnostics);
     Ok(outcome)
+}
+
+/// The `<id>.pdf` files in `out` that a build writing `written` (record
+/// ids) does not write, sorted.
+fn pdfs_not_written(out: &Path, written: &[String]) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(out) else {
+        return Vec::new();
+    };
+    let written: BTreeSet<&str> = written.iter().map(String::as_str).collect();
+    let mut names: Vec<String> = entries
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|name| {
+            name.strip_suffix(".pdf")
+                .is_some_and(|id| !written.contains(id))
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// Per template: the tera files its documents are made from (its
+/// `main.typ.tera` and `template.toml` and every partial it includes,
+/// conditional or not), paths under `templates/`.
+fn tera_files(project: &Project) -> BTreeMap<String, BTreeSet<String>> {
+    let partials = crate::lint::lint(&project.workspace).partials;
+    project
+        .workspace
+        .templates
+        .keys()
+        .map(|name| {
+            let mut files: BTreeSet<String> = partials.get(name).cloned().unwrap_or_default();
+            files.insert(format!("{name}/main.typ.tera"));
+            files.insert(format!("{name}/template.toml"));
+            (name.clone(), files)
+        })
+        .collect()
+}
+
+/// SHA-256 over a document's template files and their digests.
+fn files_digest(files: &BTreeMap<String, String>) -> String {
+    let mut all = String::new();
+    for (path, sha256) in files {
+        all.push_str(path);
+        all.push('\0');
+        all.push_str(sha256);
+        all.push('\n');
+    }
+    checksum::sha256_hex(all.as_bytes())
+}
+
+/// SHA-256 of template files, each read once per build.
+struct FileDigests {
+    root: PathBuf,
+    known: std::sync::Mutex<BTreeMap<String, String>>,
+}
+
+impl FileDigests {
+    fn new(templates_dir: &Path) -> Self {
+        FileDigests {
+            root: templates_dir.to_path_buf(),
+            known: std::sync::Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// The digest of each file (paths under `templates/`); a file that
+    /// cannot be read has the digest `unreadable`.
+    fn of(&self, paths: &BTreeSet<String>) -> BTreeMap<String, String> {
+        let Ok(mut known) = self.known.lock() else {
+            return BTreeMap::new();
+        };
+        paths
+            .iter()
+            .map(|p| {
+                let sha = known
+                    .entry(p.clone())
+                    .or_insert_with(|| {
+                        std::fs::read(self.root.join(p))
+                            .map_or_else(|_| "unreadable".to_owned(), |b| checksum::sha256_hex(&b))
+                    })
+                    .clone();
+                (p.clone(), sha)
+            })
+            .collect()
+    }
 }
 
 /// A private folder inside the output folder; files are fsynced there and
@@ -951,6 +1287,10 @@ impl Manifest {
     fn entry(d: &Document, sources: Value) -> serde_json::Result<String> {
         let mut v = serde_json::to_value(d)?;
         if let Some(obj) = v.as_object_mut() {
+            // What the build did is not what the document is: a rebuild
+            // writes the same manifest.
+            obj.remove("change");
+            obj.remove("why");
             obj.insert("sources".into(), sources);
         }
         let text = serde_json::to_string_pretty(&v)?;

@@ -479,7 +479,9 @@ struct Checked {
     register_csv: Vec<u8>,
     register_rows: usize,
     pactum_version: String,
-    templates: BTreeMap<String, String>,
+    /// Each template with the digest of the files its documents read (one
+    /// pair per distinct set: documents that include other clauses differ).
+    templates: BTreeSet<(String, String)>,
     pdf_pages: u64,
 }
 
@@ -544,7 +546,7 @@ fn check_out_dir(dir: &Path) -> Result<Checked, BundleError> {
     };
     let mut docs = Vec::new();
     let mut ids = BTreeSet::new();
-    let mut templates = BTreeMap::new();
+    let mut templates = BTreeSet::new();
     let empty = Vec::new();
     let list = manifest["documents"].as_array().unwrap_or(&empty);
     if list.is_empty() {
@@ -611,7 +613,7 @@ fn check_out_dir(dir: &Path) -> Result<Checked, BundleError> {
         let template = s("template");
         let template_sha = s("template_sha256");
         if !template.is_empty() {
-            templates.insert(template, template_sha);
+            templates.insert((template, template_sha));
         }
         let pages = v["pages"].as_u64().unwrap_or_default();
         pdf_pages += pages;

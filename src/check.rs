@@ -287,7 +287,7 @@ struct Tree {
 impl Tree {
     /// load → validate → (lint) → draft plan.
     fn load(records: &Path, workspace: Option<&Path>, with_lint: bool) -> Result<Tree, BuildError> {
-        let mut project = Project::load(records, workspace)?;
+        let mut project = Project::load(&[records.to_path_buf()], workspace)?;
         let buildable = project.validate(&crate::progress::Silent);
         let found = lint::lint(&project.workspace);
         if with_lint {
@@ -295,18 +295,14 @@ impl Tree {
         }
         let template_inputs = template_inputs(&project, &found.partials)?;
         let renderer = project.renderer(Renderer::new(&project.workspace.templates_dir()));
-        let hashes = project
-            .workspace
-            .template_hashes()
-            .map_err(io("read", &project.workspace.templates_dir()))?;
         let mut diags = Vec::new();
         let plans = numbering::plan(
             &project,
             &buildable,
             None,
-            &hashes,
             &BTreeSet::new(),
             &mut diags,
+            &mut Vec::new(),
         )?;
         project.diagnostics.extend(diags);
         let ts = Typesetter::new(&project.workspace.templates_dir());

@@ -91,11 +91,21 @@ pub struct RegisterLocation {
     pub lock_timeout: u64,
 }
 
-/// `pactum build RECORDS --out DIR`.
+/// `pactum build RECORDS… --out DIR`.
 #[derive(Debug, clap::Args)]
 pub struct BuildArgs {
-    /// Folder of YAML records (*.yaml, *.yml; searched recursively).
-    pub records: PathBuf,
+    /// Record files or folders (*.yaml, *.yml; folders searched recursively): the contracts to
+    /// build. Parties and parents are read from the whole records folder (the nearest folder
+    /// above with a parties/ subfolder).
+    #[arg(required = true, num_args = 1..)]
+    pub records: Vec<PathBuf>,
+    /// Only the contracts with these ids or globs (e.g. fw-2026-001 'bm-*'; comma-separated or
+    /// repeated). A pattern that matches no contract is an error.
+    #[arg(long, value_name = "ID", num_args = 1.., value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Remove PDFs in --out that this build did not write (voided, held-back or removed contracts).
+    #[arg(long)]
+    pub prune: bool,
     /// Folder to write the PDFs and checksums into (created if missing).
     #[arg(long, short)]
     pub out: PathBuf,

@@ -343,13 +343,23 @@ pub const CODES: &[Code] = &[
     ),
     code(
         "N501",
-        "voided number",
-        "The register holds this record id under a number that was voided (作废). A voided number is never issued again, so the record cannot be rebuilt; give it a new id to issue it under a new number. The message quotes the reason recorded with `pactum register void`.",
+        "voided number: record skipped",
+        "A note, not an error: the register holds this record id under a number that was voided (作废), so the build skips the record and names the number and the reason recorded with `pactum register void`. A voided number is never issued again; to issue the contract anew, give the record a new id (it gets a new number), or remove the record.",
     ),
     code(
         "N502",
         "parent contract without an issued number",
         "A supplementary agreement (补充协议) prints its parent's contract number. The parent has none: it was never issued and is not issued in this build (e.g. it has errors), or it was voided. Issue the parent first.",
+    ),
+    code(
+        "N503",
+        "held back from issuing",
+        "A note: the record has `status: draft`, so an issue build validates it but gives it no number and writes no PDF. Set `status: approved` (or remove the field) when it is approved; `pactum build --draft` typesets it meanwhile.",
+    ),
+    code(
+        "N504",
+        "file in the output folder not written by this build",
+        "A warning: the output folder holds `<id>.pdf` of a contract that this build did not write (voided, held back, or no longer among the records). It is not listed in SHA256SUMS or manifest.json, so a bundle of the folder would refuse it. Delete it, or build with `--prune`, which removes such files (and says so with a note of the same code).",
     ),
     code(
         "P0001",

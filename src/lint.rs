@@ -38,6 +38,8 @@ const PIPELINE_CONTRACT_FIELDS: &[&str] = &[
     "parent",
     "approvals",
     "waivers",
+    // Held back from issuing while `draft` (build).
+    "status",
     // The register's 合同信息登记表 columns (numbering::entry), which a
     // template need not print (a CNY-only contract need not spell out `CNY`).
     "title",

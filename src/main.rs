@@ -313,7 +313,16 @@ fn run_build(args: &BuildArgs) -> ExitCode {
     let mode = if args.draft {
         Mode::Draft
     } else {
-        let root = match workspace::locate(&args.records, args.workspace.as_deref()) {
+        let first = args.records.first().map_or(Path::new("."), |p| p.as_path());
+        let start = if first.is_file() {
+            first
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+        } else {
+            first
+        };
+        let root = match workspace::locate(start, args.workspace.as_deref()) {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -327,6 +336,8 @@ fn run_build(args: &BuildArgs) -> ExitCode {
     };
     let opts = BuildOptions {
         records: args.records.clone(),
+        only: args.only.clone(),
+        prune: args.prune,
         out: args.out.clone(),
         workspace: args.workspace.clone(),
         skip_invalid: args.skip_invalid,
@@ -379,6 +390,9 @@ fn run_build(args: &BuildArgs) -> ExitCode {
                 };
                 eprintln!("{counts}; nothing written, no number issued ({fix})");
             } else if !args.quiet {
+                if !args.draft {
+                    eprint!("{}", issue_summary(&outcome));
+                }
                 let pages: usize = outcome.documents.iter().map(|d| d.pages).sum();
                 let secs = started.elapsed().as_secs_f64();
                 eprintln!(
@@ -396,6 +410,95 @@ fn run_build(args: &BuildArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Names shown per group in the human summary; `--format json` lists all.
+const SUMMARY_NAMES: usize = 20;
+
+/// What an issue build did, for people: the new, revised (with why),
+/// unchanged, held-back and void documents, each group named.
+fn issue_summary(o: &pactum::build::Outcome) -> String {
+    use pactum::numbering::Change;
+    let mut out = String::new();
+    let mut group = |label: &str, items: Vec<String>| {
+        if items.is_empty() {
+            return;
+        }
+        out.push_str(&format!("{label} ({}):\n", items.len()));
+        for item in items.iter().take(SUMMARY_NAMES) {
+            out.push_str(&format!("  {item}\n"));
+        }
+        if items.len() > SUMMARY_NAMES {
+            out.push_str(&format!(
+                "  … and {} more (--format json lists every document)\n",
+                items.len() - SUMMARY_NAMES
+            ));
+        }
+    };
+    let of = |want: fn(&Change) -> bool| -> Vec<&pactum::build::Document> {
+        o.documents.iter().filter(|d| want(&d.change)).collect()
+    };
+    group(
+        "newly numbered",
+        of(|c| *c == Change::New)
+            .iter()
+            .map(|d| format!("{} {}", d.number, d.id))
+            .collect(),
+    );
+    group(
+        "new revision",
+        of(|c| matches!(c, Change::Revised { .. }))
+            .iter()
+            .map(|d| {
+                let why = match &d.change {
+                    Change::Revised { why } => why.describe(),
+                    _ => String::new(),
+                };
+                format!(
+                    "{} {} 修改次第 {:02}: {why}",
+                    d.number,
+                    d.id,
+                    d.revision.unwrap_or(0)
+                )
+            })
+            .collect(),
+    );
+    group(
+        "unchanged",
+        of(|c| *c == Change::Unchanged)
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} {} 修改次第 {:02}",
+                    d.number,
+                    d.id,
+                    d.revision.unwrap_or(0)
+                )
+            })
+            .collect(),
+    );
+    group(
+        "held back",
+        o.held_back
+            .iter()
+            .map(|s| format!("{} ({})", s.id, s.reason))
+            .collect(),
+    );
+    group(
+        "skipped, void",
+        o.void
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} {} ({})",
+                    s.number.as_deref().unwrap_or(""),
+                    s.id,
+                    s.reason
+                )
+            })
+            .collect(),
+    );
+    out
 }
 
 fn run_check(args: &CheckArgs) -> ExitCode {
@@ -482,8 +585,8 @@ fn run_register(args: &RegisterArgs) -> Result<ExitCode, Box<dyn std::error::Err
             }
         }
         RegisterAction::Show { number } => {
-            let rows = reg.show(number)?;
-            let first = &rows[0];
+            let shown = reg.show(number)?;
+            let first = &shown[0].row;
             outln!("合同编号   {}", first.number);
             outln!("record     {}", first.record_id);
             outln!("template   {}", first.template);
@@ -496,9 +599,36 @@ fn run_register(args: &RegisterArgs) -> Result<ExitCode, Box<dyn std::error::Err
                     .map(|r| format!(" ({r})"))
                     .unwrap_or_default()
             );
-            for r in &rows {
+            for (k, s) in shown.iter().enumerate() {
+                let r = &s.row;
+                let why = match k.checked_sub(1).map(|j| &shown[j]) {
+                    None => "first issue".to_owned(),
+                    Some(prev) => numbering::why(
+                        (
+                            &prev.row.revision.content_sha256,
+                            &prev.row.revision.pactum,
+                            &prev.made_from,
+                        ),
+                        (&r.revision.content_sha256, &r.revision.pactum, &s.made_from),
+                    )
+                    .describe(),
+                };
+                let files = match &s.made_from.files {
+                    None => "\n  made from: template files not recorded (issued before pactum recorded them)".to_owned(),
+                    Some(files) => {
+                        let mut text = format!(
+                            "\n  made from: pactum {}, {} template file(s)",
+                            if r.revision.pactum.is_empty() { "?" } else { &r.revision.pactum },
+                            files.len()
+                        );
+                        for (path, sha) in files {
+                            text.push_str(&format!("\n    templates/{path}  {sha}"));
+                        }
+                        text
+                    }
+                };
                 outln!(
-                    "\n修改次第 {:02}  issued {}\n  合同名称 {}\n  甲方 {}  乙方 {}\n  签署 {}  生效 {}  到期 {}  金额 {} {}\n  content  {}\n  template {}\n  pdf      {}{}",
+                    "\n修改次第 {:02}  issued {}\n  why      {why}\n  合同名称 {}\n  甲方 {}  乙方 {}\n  签署 {}  生效 {}  到期 {}  金额 {} {}\n  content  {}\n  template {}\n  pdf      {}{}",
                     r.revision.revision,
                     r.revision.issued_at,
                     r.facts.title,
@@ -518,6 +648,7 @@ fn run_register(args: &RegisterArgs) -> Result<ExitCode, Box<dyn std::error::Err
                         format!("\n  waivers  {}", r.facts.waivers)
                     }
                 );
+                outln!("{}", files.trim_start_matches('\n'));
             }
         }
         RegisterAction::Void { number, reason } => {

@@ -15,7 +15,7 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, pa
 use serde::Serialize;
 
 /// The schema version this pactum writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Register failures; all are environment errors (exit 2) and change nothing.
 #[derive(Debug, thiserror::Error)]
@@ -113,6 +113,8 @@ pub struct Prior {
     pub void_reason: Option<String>,
     /// The latest revision.
     pub latest: Revision,
+    /// What the latest revision was made from.
+    pub made_from: MadeFrom,
 }
 
 /// One revision (修改次第) of an issued contract.
@@ -128,6 +130,19 @@ pub struct Revision {
     pub pdf_sha256: String,
     /// When it was issued (RFC 3339, UTC).
     pub issued_at: String,
+    /// The pactum version that typeset it (empty for revisions issued
+    /// before the register recorded it).
+    pub pactum: String,
+}
+
+/// What a revision was made from, for saying why the next one exists.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MadeFrom {
+    /// The contract record as issued (canonical JSON).
+    pub record_json: String,
+    /// The template files the document read (path under `templates/` →
+    /// SHA-256); `None` for revisions issued before the register recorded them.
+    pub files: Option<std::collections::BTreeMap<String, String>>,
 }
 
 /// What a build records for one document it issued.
@@ -147,8 +162,8 @@ pub struct Entry {
     pub revision: Revision,
     /// Register columns taken from the record at issue time.
     pub facts: Facts,
-    /// The contract record as issued (canonical JSON).
-    pub record_json: String,
+    /// The record as issued and the template files read.
+    pub made_from: MadeFrom,
 }
 
 /// The 合同信息登记表 columns that come from the record.
@@ -191,6 +206,16 @@ pub struct Row {
     pub revision: Revision,
     /// Record facts of the latest revision.
     pub facts: Facts,
+}
+
+/// One revision of a contract as `register show` prints it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Shown {
+    /// The revision's row.
+    #[serde(flatten)]
+    pub row: Row,
+    /// What it was made from.
+    pub made_from: MadeFrom,
 }
 
 /// An open register file.
@@ -270,6 +295,10 @@ impl Register {
             tx.execute_batch(MIGRATION_1)
                 .map_err(|e| classify(&path, timeout, e))?;
         }
+        if version < 2 {
+            tx.execute_batch(MIGRATION_2)
+                .map_err(|e| classify(&path, timeout, e))?;
+        }
         tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
             .map_err(|e| classify(&path, timeout, e))?;
         tx.commit().map_err(|e| classify(&path, timeout, e))
@@ -291,8 +320,8 @@ impl Register {
         list_rows(&self.conn).map_err(|e| self.err(e))
     }
 
-    /// Every revision of the contract with `number`, oldest first.
-    pub fn show(&self, number: &str) -> Result<Vec<Row>, RegisterError> {
+    /// Every revision of the contract with `number`, oldest first, with what each was made from.
+    pub fn show(&self, number: &str) -> Result<Vec<Shown>, RegisterError> {
         let mut stmt = self
             .conn
             .prepare(&format!(
@@ -300,14 +329,25 @@ impl Register {
             ))
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([number], row_from_sql)
+            .query_map([number], |r| {
+                Ok((row_from_sql(r)?, r.get::<_, String>(20)?))
+            })
             .map_err(|e| self.err(e))?
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| self.err(e))?;
         if rows.is_empty() {
             return Err(RegisterError::UnknownNumber(number.to_owned()));
         }
-        Ok(rows)
+        rows.into_iter()
+            .map(|(row, record_json)| {
+                let files = revision_files(&self.conn, &row.record_id, row.revision.revision)
+                    .map_err(|e| self.err(e))?;
+                Ok(Shown {
+                    row,
+                    made_from: MadeFrom { record_json, files },
+                })
+            })
+            .collect()
     }
 
     /// Marks a number void (作废) with a reason; it stays in the register and is never reused.
@@ -356,7 +396,7 @@ impl Batch<'_> {
     pub fn prior(&self, record_id: &str) -> Result<Option<Prior>, RegisterError> {
         self.tx
             .prepare_cached(
-                "SELECT c.number, c.status, c.void_reason, r.revision, r.content_sha256, r.template_sha256, r.pdf_sha256, r.issued_at
+                "SELECT c.number, c.status, c.void_reason, r.revision, r.content_sha256, r.template_sha256, r.pdf_sha256, r.issued_at, r.pactum_version, r.record_json
                  FROM contracts c JOIN revisions r ON r.record_id = c.record_id
                  WHERE c.record_id = ?1 ORDER BY r.revision DESC LIMIT 1",
             )
@@ -367,9 +407,20 @@ impl Batch<'_> {
                         status: Status::from_db(&r.get::<_, String>(1)?),
                         void_reason: r.get(2)?,
                         latest: revision_at(r, 3)?,
+                        made_from: MadeFrom {
+                            record_json: r.get(9)?,
+                            files: None,
+                        },
                     })
                 })
                 .optional()
+            })
+            .and_then(|prior| match prior {
+                Some(mut p) => {
+                    p.made_from.files = revision_files(&self.tx, record_id, p.latest.revision)?;
+                    Ok(Some(p))
+                }
+                None => Ok(None),
             })
             .map_err(|e| self.err(e))
     }
@@ -414,10 +465,11 @@ impl Batch<'_> {
             &[&e.scope, &(e.seq as i64)],
         )?;
         let f = &e.facts;
-        run(
+        let inserted = run(
             "INSERT INTO revisions (record_id, revision, content_sha256, template_sha256, pdf_sha256, issued_at,
-                title, party_a, party_b, signing_date, effective_date, expiry_date, amount, currency, waivers, record_json)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+                title, party_a, party_b, signing_date, effective_date, expiry_date, amount, currency, waivers, record_json,
+                pactum_version)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
              ON CONFLICT(record_id, revision) DO NOTHING",
             &[
                 &e.record_id,
@@ -435,9 +487,19 @@ impl Batch<'_> {
                 &f.amount,
                 &f.currency,
                 &f.waivers,
-                &e.record_json,
+                &e.made_from.record_json,
+                &e.revision.pactum,
             ],
         )?;
+        // A revision recorded before keeps the files it was recorded with.
+        if let (true, Some(files)) = (inserted > 0, &e.made_from.files) {
+            for (path, sha256) in files {
+                run(
+                    "INSERT INTO revision_files (record_id, revision, path, sha256) VALUES (?1, ?2, ?3, ?4)",
+                    &[&e.record_id, &e.revision.revision, path, sha256],
+                )?;
+            }
+        }
         Ok(())
     }
 
@@ -499,9 +561,27 @@ CREATE TABLE revisions (
 );
 ";
 
+/// What each revision was made from: the pactum that typeset it and the
+/// template files it read with their digests. Revisions issued before this
+/// version have no rows here and an empty `pactum_version`: the register
+/// says so rather than guess, and no revision moves because of the upgrade
+/// (a build compares what a document prints, not these digests).
+const MIGRATION_2: &str = "
+ALTER TABLE revisions ADD COLUMN pactum_version TEXT NOT NULL DEFAULT '';
+CREATE TABLE revision_files (
+    record_id TEXT NOT NULL,
+    revision  INTEGER NOT NULL,
+    path      TEXT NOT NULL,
+    sha256    TEXT NOT NULL,
+    PRIMARY KEY (record_id, revision, path),
+    FOREIGN KEY (record_id, revision) REFERENCES revisions (record_id, revision)
+);
+";
+
 const ROW_SELECT: &str = "SELECT c.number, c.record_id, c.template, c.status, c.void_reason,
-    r.revision, r.content_sha256, r.template_sha256, r.pdf_sha256, r.issued_at,
-    r.title, r.party_a, r.party_b, r.signing_date, r.effective_date, r.expiry_date, r.amount, r.currency, r.waivers
+    r.revision, r.content_sha256, r.template_sha256, r.pdf_sha256, r.issued_at, r.pactum_version,
+    r.title, r.party_a, r.party_b, r.signing_date, r.effective_date, r.expiry_date, r.amount, r.currency, r.waivers,
+    r.record_json
     FROM contracts c JOIN revisions r ON r.record_id = c.record_id";
 
 /// Calls `f` with every contract's latest revision, in number order, one
@@ -523,8 +603,9 @@ fn list_rows(conn: &Connection) -> rusqlite::Result<Vec<Row>> {
     Ok(all)
 }
 
-/// A `Revision` from five columns starting at `at`: revision, content,
-/// template and PDF digests, issue time (the order both queries select them in).
+/// A `Revision` from six columns starting at `at`: revision, content,
+/// template and PDF digests, issue time, pactum version (the order both
+/// queries select them in).
 fn revision_at(r: &rusqlite::Row, at: usize) -> rusqlite::Result<Revision> {
     Ok(Revision {
         revision: r.get(at)?,
@@ -532,7 +613,24 @@ fn revision_at(r: &rusqlite::Row, at: usize) -> rusqlite::Result<Revision> {
         template_sha256: r.get(at + 2)?,
         pdf_sha256: r.get(at + 3)?,
         issued_at: r.get(at + 4)?,
+        pactum: r.get(at + 5)?,
     })
+}
+
+/// The template files recorded for one revision; `None` when none were
+/// recorded (issued before schema version 2).
+fn revision_files(
+    conn: &Connection,
+    record_id: &str,
+    revision: u32,
+) -> rusqlite::Result<Option<std::collections::BTreeMap<String, String>>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT path, sha256 FROM revision_files WHERE record_id = ?1 AND revision = ?2",
+    )?;
+    let files = stmt
+        .query_map(params![record_id, revision], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<std::collections::BTreeMap<String, String>>>()?;
+    Ok((!files.is_empty()).then_some(files))
 }
 
 fn row_from_sql(r: &rusqlite::Row) -> rusqlite::Result<Row> {
@@ -544,15 +642,15 @@ fn row_from_sql(r: &rusqlite::Row) -> rusqlite::Result<Row> {
         void_reason: r.get(4)?,
         revision: revision_at(r, 5)?,
         facts: Facts {
-            title: r.get(10)?,
-            party_a: r.get(11)?,
-            party_b: r.get(12)?,
-            signing_date: r.get(13)?,
-            effective_date: r.get(14)?,
-            expiry_date: r.get(15)?,
-            amount: r.get(16)?,
-            currency: r.get(17)?,
-            waivers: r.get(18)?,
+            title: r.get(11)?,
+            party_a: r.get(12)?,
+            party_b: r.get(13)?,
+            signing_date: r.get(14)?,
+            effective_date: r.get(15)?,
+            expiry_date: r.get(16)?,
+            amount: r.get(17)?,
+            currency: r.get(18)?,
+            waivers: r.get(19)?,
         },
     })
 }
@@ -657,12 +755,16 @@ mod tests {
                 template_sha256: "t".into(),
                 pdf_sha256: pdf.into(),
                 issued_at: "2026-11-23T00:00:00Z".into(),
+                pactum: "0.1.0".into(),
             },
             facts: Facts {
                 title: "服务合同, \"甲\"".into(),
                 ..Facts::default()
             },
-            record_json: "{}".into(),
+            made_from: MadeFrom {
+                record_json: "{}".into(),
+                files: Some([("_lib/contract.typ".to_owned(), format!("f{revision}"))].into()),
+            },
         }
     }
 
@@ -713,6 +815,47 @@ mod tests {
         let rows = reg.list().unwrap();
         assert_eq!(rows[0].status, Status::Void);
         assert_eq!(rows[0].void_reason.as_deref(), Some("签错对象"));
+    }
+
+    #[test]
+    fn a_version_1_register_is_migrated_and_keeps_its_revisions() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.sqlite");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATION_1).unwrap();
+            conn.execute_batch(
+                "PRAGMA user_version = 1;
+                 INSERT INTO contracts VALUES ('a', 'FW-2026-0001', 'FW-2026-', 1, 'service-zh', 'issued', NULL, NULL);
+                 INSERT INTO sequences VALUES ('FW-2026-', 1);
+                 INSERT INTO revisions VALUES ('a', 0, 'c', 't', 'p', '2026-11-23T00:00:00Z',
+                    'x', 'A', 'B', '2026-01-01', '2026-01-01', '2027-01-01', '1.00', 'CNY', '', '{\"id\":\"a\"}');",
+            )
+            .unwrap();
+        }
+        let mut reg = Register::open(&path, Duration::from_secs(1)).unwrap();
+        let b = reg.begin().unwrap();
+        let prior = b.prior("a").unwrap().unwrap();
+        assert_eq!(prior.latest.revision, 0);
+        assert_eq!(prior.latest.pdf_sha256, "p");
+        assert_eq!(prior.latest.pactum, "");
+        assert_eq!(prior.made_from.record_json, r#"{"id":"a"}"#);
+        assert_eq!(prior.made_from.files, None);
+        // The next revision records its files.
+        b.record(&entry("a", "FW-2026-0001", 1, 1, "p1")).unwrap();
+        b.commit().unwrap();
+        let shown = reg.show("FW-2026-0001").unwrap();
+        assert_eq!(shown.len(), 2);
+        assert_eq!(shown[0].made_from.files, None);
+        assert_eq!(
+            shown[1].made_from.files.as_ref().unwrap()["_lib/contract.typ"],
+            "f1"
+        );
+        let version: i64 = reg
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
     }
 
     #[test]

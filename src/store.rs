@@ -65,18 +65,22 @@ pub struct Store {
 }
 
 impl Store {
-    /// Reads every `*.yaml`/`*.yml` file under `dir` (sorted by path) and
-    /// returns the store with the problems found while loading (malformed
-    /// YAML, missing or duplicate ids, …). The first record with an id wins;
-    /// later ones are reported (R107) and left out.
-    pub fn scan(dir: &Path) -> std::io::Result<(Store, Vec<Diagnostic>)> {
+    /// Reads every `*.yaml`/`*.yml` file under `dirs` (each folder sorted by
+    /// path, in the order given) and returns the store with the problems
+    /// found while loading (malformed YAML, missing or duplicate ids, …). The
+    /// first record with an id wins; later ones are reported (R107) and left out.
+    pub fn scan(dirs: &[PathBuf]) -> std::io::Result<(Store, Vec<Diagnostic>)> {
         let mut store = Store::default();
         let mut diagnostics = Vec::new();
+        let mut files = Vec::new();
+        for dir in dirs {
+            files.extend(record::yaml_files(dir)?);
+        }
         // Files are read and parsed in parallel a slice at a time (a slice's
         // parsed records are held until their entries are taken), then added
         // in path order.
         use rayon::prelude::*;
-        for slice in record::yaml_files(dir)?.chunks(SCAN_SLICE) {
+        for slice in files.chunks(SCAN_SLICE) {
             let read: Vec<std::io::Result<(String, Loaded)>> = slice
                 .par_iter()
                 .map(|path| {
@@ -126,6 +130,14 @@ impl Store {
     /// Every record's entry, in file order then document order.
     pub fn entries(&self) -> &[Entry] {
         &self.entries
+    }
+
+    /// Every contract's id with the file it is in.
+    pub fn contracts_with_files(&self) -> impl Iterator<Item = (&str, &Path)> {
+        self.entries
+            .iter()
+            .filter(|e| e.kind == RecordKind::Contract)
+            .map(|e| (e.id.as_str(), self.files[e.file].path.as_path()))
     }
 
     /// Whether the run has no records.
@@ -217,7 +229,7 @@ impl Store {
 /// problems found loading them: [`Store::scan`] for callers that want the
 /// records themselves (tests, tools). A build reads through the store instead.
 pub fn load_dir(dir: &Path) -> std::io::Result<Loaded> {
-    let (store, mut diagnostics) = Store::scan(dir)?;
+    let (store, mut diagnostics) = Store::scan(&[dir.to_path_buf()])?;
     let records = store
         .entries()
         .iter()
@@ -247,7 +259,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "a.yaml", PARTY);
         write(dir.path(), "b.yaml", CONTRACTS);
-        let (store, diags) = Store::scan(dir.path()).unwrap();
+        let (store, diags) = Store::scan(&[dir.path().to_path_buf()]).unwrap();
         assert!(diags.is_empty(), "{diags:?}");
         let ids: Vec<&str> = store.entries().iter().map(|e| e.id.as_str()).collect();
         assert_eq!(ids, ["p1", "c1", "c2"]);
@@ -263,7 +275,7 @@ mod tests {
     fn a_file_changed_after_the_scan_is_a_problem_not_a_record() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "b.yaml", CONTRACTS);
-        let (store, _) = Store::scan(dir.path()).unwrap();
+        let (store, _) = Store::scan(&[dir.path().to_path_buf()]).unwrap();
         write(dir.path(), "b.yaml", &CONTRACTS.replace("x: 2", "x: 3"));
         assert!(store.get("c2").is_none());
         let problems = store.take_problems();
@@ -283,7 +295,7 @@ mod tests {
                 &format!("kind: contract\nid: s{i}\n"),
             );
         }
-        let (store, _) = Store::scan(dir.path()).unwrap();
+        let (store, _) = Store::scan(&[dir.path().to_path_buf()]).unwrap();
         for i in 0..2 * RECENT_RECORDS {
             assert!(store.get("c1").is_some());
             assert!(store.get(&format!("s{i}")).is_some());
@@ -308,7 +320,7 @@ mod tests {
                 &format!("kind: contract\nid: s{i}\n"),
             );
         }
-        let (store, _) = Store::scan(dir.path()).unwrap();
+        let (store, _) = Store::scan(&[dir.path().to_path_buf()]).unwrap();
         for i in 0..RECENT_RECORDS + 10 {
             assert!(store.get(&format!("s{i}")).is_some());
         }
@@ -333,7 +345,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "b.yaml", CONTRACTS);
         write(dir.path(), "c.yaml", "kind: contract\nid: c1\nx: 9\n");
-        let (store, diags) = Store::scan(dir.path()).unwrap();
+        let (store, diags) = Store::scan(&[dir.path().to_path_buf()]).unwrap();
         assert_eq!(store.len(), 2);
         assert_eq!(diags.len(), 1, "{diags:?}");
         assert!(diags[0].message.contains("b.yaml:2:5"), "{diags:?}");

@@ -139,6 +139,9 @@ pub struct Pdf {
     pub pages: usize,
     /// typst's warnings, located like errors (`build` ignores them, `check` fails on them).
     pub warnings: Vec<TypstProblem>,
+    /// The template files typst read for it (paths under `templates/`, sorted):
+    /// what the register records the revision as made from.
+    pub read: Vec<String>,
 }
 
 /// A typeset document with its text, for `check`.
@@ -397,6 +400,7 @@ fn export_pdf(
         bytes,
         pages: doc.pages().len(),
         warnings,
+        read: world.read_paths(),
     })
 }
 
@@ -562,6 +566,20 @@ impl World for DocWorld<'_> {
 }
 
 impl DocWorld<'_> {
+    /// The files read so far, as paths under `templates/`, sorted.
+    ///
+    /// Complete also when typst replays memoised work: comemo validates a
+    /// cached result by calling `source`/`file` again, which notes the file.
+    fn read_paths(&self) -> Vec<String> {
+        let read = self.read.lock().map(|r| r.clone()).unwrap_or_default();
+        let mut paths: Vec<String> = read
+            .iter()
+            .map(|id| id.get().vpath().get_without_slash().to_owned())
+            .collect();
+        paths.sort();
+        paths
+    }
+
     fn note(&self, id: FileId) {
         if let Ok(mut read) = self.read.lock() {
             read.insert(id);

@@ -222,7 +222,7 @@ fn every_policy_rule_fails_in_a_fixture_and_is_exercised_by_the_samples_that_pas
     );
     // ... and every rule found something to check in them.
     let root = repo();
-    let (store, diags) = pactum::store::Store::scan(&root.join("samples")).unwrap();
+    let (store, diags) = pactum::store::Store::scan(&[root.join("samples")]).unwrap();
     assert!(diags.is_empty(), "{diags:?}");
     let (ws, _) = pactum::workspace::load(&root).unwrap();
     let (policy, diags) = pactum::policy::Policy::load(&ws);

@@ -344,7 +344,7 @@ fn a_corrupt_register_is_exit_2_and_left_as_it_was() {
 }
 
 #[test]
-fn a_voided_number_is_kept_marked_never_reused_and_its_record_cannot_be_rebuilt() {
+fn a_voided_number_is_kept_marked_never_reused_and_its_record_is_skipped() {
     let dir = tempdir();
     let reg = dir.path().join("r.sqlite");
     assert_eq!(
@@ -368,15 +368,16 @@ fn a_voided_number_is_kept_marked_never_reused_and_its_record_cannot_be_rebuilt(
         .unwrap();
     assert_eq!(row["status"], "void");
     assert_eq!(row["void_reason"], "签约主体变更，作废重签");
-    // Rebuilding the voided record is an error that says so; nothing is issued.
+    // The voided record is skipped with a note that says so; nothing new is issued.
     let before = export(&reg);
     let run = build(&repo().join("samples"), &dir.path().join("o2"), &reg);
-    assert_eq!(run.code, 1);
+    assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stderr.contains("[N501]") && run.stderr.contains("was voided: 签约主体变更，作废重签"),
         "{}",
         run.stderr
     );
+    assert!(!dir.path().join("o2/fw-2026-002.pdf").exists());
     assert_eq!(export(&reg), before);
     // The record under a new id gets a new number; the voided one is not reused.
     let records = dir.path().join("samples");
