@@ -886,7 +886,7 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
     if failed && !opts.skip_invalid {
         abandon(batch, staging);
     } else {
-        let issued_at = numbering::issue_time();
+        let issued_at = numbering::issue_time(project.workspace.config.time_zone);
         let mut documents = Vec::new();
         for id in &buildable {
             let (Some((_, t)), Some(plan)) = (done.remove(id), plans.get(id)) else {
@@ -964,7 +964,8 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
         }
         let manifest_sha256 = manifest.finish()?;
         if let Some(batch) = &batch {
-            let sha256 = staging.write_with("register.csv", |w| batch.write_csv(w))?;
+            let zone = project.workspace.config.time_zone;
+            let sha256 = staging.write_with("register.csv", |w| batch.write_csv(w, zone))?;
             others.push(("register.csv", sha256));
         }
         others.push(("manifest.json", manifest_sha256));

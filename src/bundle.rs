@@ -6,7 +6,8 @@
 //! `manifest.json` and the register extract; counts; PDF/A and no
 //! encryption; safe names) and refuses to bundle a folder that fails. The
 //! zip is deterministic: entries sorted by name, every timestamp the
-//! handover time, permissions 0644, PDFs stored and text deflated at a fixed
+//! handover time (local time of the workspace's zone, as unzip shows it),
+//! permissions 0644, PDFs stored and text deflated at a fixed
 //! level. Order of effects: the zip is written to a temporary file and
 //! synced, then the handover entry is appended to the locked log, then the
 //! zip is renamed into place — the log never lacks an entry for a bundle
@@ -17,7 +18,8 @@ use std::fs::File;
 use std::io::{BufReader, Read, Write as _};
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Datelike as _, Timelike as _, Utc};
+use chrono::{DateTime, Datelike as _, NaiveDate, TimeZone, Timelike as _, Utc};
+use chrono_tz::Tz;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256, Sha512};
 use zip::write::SimpleFileOptions;
@@ -53,6 +55,8 @@ pub struct BundleOptions {
     pub templates_dir: PathBuf,
     /// The handover time.
     pub time: DateTime<Utc>,
+    /// The workspace's zone: every time the bundle and the log show is local time in it.
+    pub zone: Tz,
 }
 
 /// The purpose written when `--purpose` is not given.
@@ -71,6 +75,7 @@ impl BundleOptions {
         log: PathBuf,
         templates_dir: PathBuf,
         epoch: Option<i64>,
+        zone: Tz,
     ) -> Result<BundleOptions, BundleError> {
         let usage = |m: String| Err(BundleError::Usage(m));
         if !out_dir.join("manifest.json").is_file() {
@@ -116,7 +121,18 @@ impl BundleOptions {
             log,
             templates_dir,
             time,
+            zone,
         })
+    }
+
+    /// The handover time in the workspace's zone.
+    fn local_time(&self) -> DateTime<Tz> {
+        self.time.with_timezone(&self.zone)
+    }
+
+    /// The handover day in the workspace's zone (Bagging-Date, the 移交清单's date).
+    fn local_date(&self) -> NaiveDate {
+        self.local_time().date_naive()
     }
 }
 
@@ -257,7 +273,7 @@ pub fn bundle(opts: &BundleOptions) -> Result<Bundled, BundleError> {
     // 2. The log, locked from here until the entry is appended.
     let mut log = Log::open(&opts.log)?;
     let (seq, prev) = log.chain().next();
-    let time = crate::handover::format_time(opts.time);
+    let time = crate::handover::format_time(opts.time, opts.zone);
 
     // 3. Tag files; bag-info.txt names this handover so the bag and its entry seal each other.
     let mut info: Vec<(&str, String)> = vec![
@@ -265,7 +281,10 @@ pub fn bundle(opts: &BundleOptions) -> Result<Bundled, BundleError> {
         ("Contact-Name", opts.from.person.clone()),
         ("External-Description", opts.purpose.clone()),
         ("External-Identifier", opts.bag.clone()),
-        ("Bagging-Date", opts.time.format("%Y-%m-%d").to_string()),
+        (
+            "Bagging-Date",
+            opts.local_date().format("%Y-%m-%d").to_string(),
+        ),
         ("Bag-Count", "1 of 1".into()),
         ("Bag-Size", human_size(oxum.bytes)),
         ("Payload-Oxum", oxum.to_string()),
@@ -325,7 +344,7 @@ pub fn bundle(opts: &BundleOptions) -> Result<Bundled, BundleError> {
     });
 
     // 4. The 移交清单, then the entry that seals it and the tag manifest.
-    let list = handover_list(opts, &checked, oxum, seq, &time, &prev, &tagmanifest_sha256)?;
+    let list = handover_list(opts, &checked, oxum, seq, &prev, &tagmanifest_sha256)?;
     let entry = log.next_entry(
         &time,
         Event::Handover {
@@ -352,7 +371,7 @@ pub fn bundle(opts: &BundleOptions) -> Result<Bundled, BundleError> {
 
     // 5. Zip to a temporary file, entry to the log, zip into place.
     let tmp = temp_path(&opts.archive);
-    let written = write_zip(&tmp, &opts.bag, &mut members, opts.time);
+    let written = write_zip(&tmp, &opts.bag, &mut members, opts.local_time());
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
         return Err(e);
@@ -398,7 +417,7 @@ fn write_zip(
     tmp: &Path,
     bag: &str,
     members: &mut [Member],
-    time: DateTime<Utc>,
+    time: DateTime<impl TimeZone>,
 ) -> Result<(), BundleError> {
     members.sort_by(|a, b| a.path.cmp(&b.path));
     let file = File::create(tmp).map_err(io("create", tmp))?;
@@ -703,13 +722,11 @@ fn groups(hex: &str) -> Vec<String> {
 }
 
 /// Renders and typesets the 移交清单 (电子档案移交与接收登记表) through the workspace's template.
-#[allow(clippy::too_many_arguments)]
 fn handover_list(
     opts: &BundleOptions,
     checked: &Checked,
     oxum: Oxum,
     seq: u64,
-    time: &str,
     prev: &str,
     tagmanifest_sha256: &str,
 ) -> Result<Vec<u8>, BundleError> {
@@ -729,8 +746,8 @@ fn handover_list(
     let data = json!({
         "bag": opts.bag,
         "seq": seq,
-        "time": time.replace('T', " ").replace('Z', " UTC"),
-        "date": opts.time.format("%Y-%m-%d").to_string(),
+        "time": crate::localtime::chinese(opts.time, opts.zone),
+        "date": opts.local_date().format("%Y-%m-%d").to_string(),
         "purpose": opts.purpose,
         "description": format!(
             "合同电子文件 {n} 件（PDF/A-2b），附各件来源记录（JSON）{n} 份、合同信息登记表（CSV）1 份{range}。"
@@ -784,7 +801,7 @@ fn handover_list(
     let job = Job {
         template: "_handover",
         markup,
-        date: opts.time.date_naive(),
+        date: opts.local_date(),
         ident: &opts.bag,
         emit: None,
     };

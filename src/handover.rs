@@ -111,7 +111,9 @@ pub enum Event {
 pub struct Entry {
     /// 1, 2, 3, … without gaps.
     pub seq: u64,
-    /// When (RFC 3339, UTC; from SOURCE_DATE_EPOCH when set).
+    /// When (RFC 3339 with the offset of the sender's workspace zone, from
+    /// SOURCE_DATE_EPOCH when set; `Z` in entries written before zones were
+    /// configured, which stay as they are: the chain hashes the line).
     pub time: String,
     /// What happened.
     #[serde(flatten)]
@@ -348,9 +350,9 @@ pub fn record_time(epoch: Option<i64>) -> Option<chrono::DateTime<chrono::Utc>> 
     chrono::DateTime::from_timestamp(secs, 0)
 }
 
-/// RFC 3339 UTC with seconds, as entries store it.
-pub fn format_time(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+/// RFC 3339 with seconds and the offset of `zone`, as entries store it.
+pub fn format_time(t: chrono::DateTime<chrono::Utc>, zone: chrono_tz::Tz) -> String {
+    crate::localtime::rfc3339(t, zone)
 }
 
 /// What `handover receive` did.

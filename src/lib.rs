@@ -10,6 +10,8 @@
 //! into a BagIt zip and logs the handover (`handover`); `verify` checks such a
 //! zip in place; `bagit` holds the formats. `init` writes a new workspace
 //! from the files compiled into the binary.
+//! `config` reads the workspace's `.pactum.toml`; `localtime` writes every
+//! time a person reads in the workspace's zone, with its offset.
 //! `money`, `ident`, `cndate` and `number` are pure domain logic.
 
 pub mod annotate;
@@ -21,11 +23,13 @@ pub mod checksum;
 pub mod cli;
 pub mod cndate;
 pub mod codes;
+pub mod config;
 pub mod diagnostic;
 pub mod handover;
 pub mod ident;
 pub mod init;
 pub mod lint;
+pub mod localtime;
 pub mod money;
 pub mod number;
 pub mod numbering;

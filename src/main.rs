@@ -25,7 +25,7 @@ use pactum::codes;
 use pactum::handover;
 use pactum::progress::{Progress, Reporter, Silent};
 use pactum::register::{self, Register};
-use pactum::{annotate, numbering, workspace};
+use pactum::{annotate, localtime, numbering, workspace};
 
 /// `text` padded with spaces to `columns` terminal columns (a CJK character
 /// takes two), for tables whose cells mix Chinese and Latin text.
@@ -177,6 +177,10 @@ fn run_bundle(args: &BundleArgs) -> ExitCode {
             2,
         );
     };
+    let zone = match workspace::config(&root) {
+        Ok(c) => c.time_zone,
+        Err(e) => return fail(&e, 2),
+    };
     let opts = match BundleOptions::new(
         &args.out_dir,
         &args.archive,
@@ -186,6 +190,7 @@ fn run_bundle(args: &BundleArgs) -> ExitCode {
         log,
         root.join("templates"),
         args.log.source_date_epoch,
+        zone,
     ) {
         Ok(o) => o,
         Err(e) => return fail(&e, e.exit_code()),
@@ -250,14 +255,20 @@ fn run_handover(args: &HandoverArgs) -> ExitCode {
         eprintln!("error: {e}");
         ExitCode::from(code)
     };
-    let (_, log_path) = match log_location(log) {
+    let (root, log_path) = match log_location(log) {
         Ok(l) => l,
+        Err(e) => return fail(&e, 2),
+    };
+    // The receiver's workspace zone; a log kept outside any workspace is in UTC.
+    let zone = match root.as_deref().map(workspace::config).transpose() {
+        Ok(c) => c.map_or(chrono_tz::Tz::UTC, |c| c.time_zone),
         Err(e) => return fail(&e, 2),
     };
     let Some(time) = handover::record_time(log.source_date_epoch) else {
         return fail(&"SOURCE_DATE_EPOCH is out of range", 2);
     };
-    let received = match handover::receive(archive, by, &log_path, &handover::format_time(time)) {
+    let time = handover::format_time(time, zone);
+    let received = match handover::receive(archive, by, &log_path, &time) {
         Ok(r) => r,
         Err(e) => {
             let code = match &e {
@@ -548,12 +559,21 @@ fn run_check(args: &CheckArgs) -> ExitCode {
 }
 
 fn run_register(args: &RegisterArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
-    let path = match &args.location.register {
-        Some(p) => p.clone(),
-        None => default_register(&workspace::locate(
-            Path::new("."),
-            args.workspace.as_deref(),
-        )?),
+    let located = workspace::locate(Path::new("."), args.workspace.as_deref());
+    let (root, path) = match (located, &args.location.register) {
+        (Ok(root), Some(p)) => (Some(root), p.clone()),
+        (Ok(root), None) => {
+            let path = default_register(&root);
+            (Some(root), path)
+        }
+        // A register file given outside any workspace is read without one.
+        (Err(_), Some(p)) if args.workspace.is_none() => (None, p.clone()),
+        (Err(e), _) => return Err(e.into()),
+    };
+    // Times are shown in the workspace's zone (stored `Z` rows too); UTC without a workspace.
+    let zone = match &root {
+        Some(root) => workspace::config(root)?.time_zone,
+        None => chrono_tz::Tz::UTC,
     };
     if !path.exists() {
         return Err(format!(
@@ -630,7 +650,7 @@ fn run_register(args: &RegisterArgs) -> Result<ExitCode, Box<dyn std::error::Err
                 outln!(
                     "\n修改次第 {:02}  issued {}\n  why      {why}\n  合同名称 {}\n  甲方 {}  乙方 {}\n  签署 {}  生效 {}  到期 {}  金额 {} {}\n  content  {}\n  template {}\n  pdf      {}{}",
                     r.revision.revision,
-                    r.revision.issued_at,
+                    localtime::local(&r.revision.issued_at, zone),
                     r.facts.title,
                     r.facts.party_a,
                     r.facts.party_b,
@@ -655,14 +675,19 @@ fn run_register(args: &RegisterArgs) -> Result<ExitCode, Box<dyn std::error::Err
             if reason.trim().is_empty() {
                 return Err("a void needs a reason: --reason \"…\"".into());
             }
-            reg.void(number, reason.trim(), &numbering::issue_time())?;
+            reg.void(number, reason.trim(), &numbering::issue_time(zone))?;
             eprintln!("voided {number}: {}", reason.trim());
         }
         RegisterAction::Export { format, output } => {
-            let rows = reg.list()?;
+            let mut rows = reg.list()?;
             let text = match format {
-                ExportFormat::Csv => register::to_csv(&rows),
-                ExportFormat::Json => serde_json::to_string_pretty(&rows)? + "\n",
+                ExportFormat::Csv => register::to_csv(&rows, zone),
+                ExportFormat::Json => {
+                    for r in &mut rows {
+                        r.revision.issued_at = localtime::local(&r.revision.issued_at, zone);
+                    }
+                    serde_json::to_string_pretty(&rows)? + "\n"
+                }
             };
             match output {
                 Some(p) => std::fs::write(p, text)?,

@@ -444,11 +444,12 @@ pub fn why(prev: (&str, &str, &MadeFrom), now: (&str, &str, &MadeFrom)) -> Why {
     why
 }
 
-/// When a revision is issued: `SOURCE_DATE_EPOCH` if set (reproducible runs), else now.
+/// When a revision is issued: `SOURCE_DATE_EPOCH` if set (reproducible runs),
+/// else now; RFC 3339 in the workspace's `zone` with its offset.
 ///
-/// This is the only clock reading in pactum; it reaches the register and its
+/// This is the only clock reading of a build; it reaches the register and its
 /// export, never a PDF.
-pub fn issue_time() -> String {
+pub fn issue_time(zone: chrono_tz::Tz) -> String {
     let secs = std::env::var("SOURCE_DATE_EPOCH")
         .ok()
         .and_then(|s| s.trim().parse::<i64>().ok())
@@ -458,7 +459,7 @@ pub fn issue_time() -> String {
                 .map_or(0, |d| d.as_secs() as i64)
         });
     chrono::DateTime::from_timestamp(secs, 0)
-        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .map(|t| crate::localtime::rfc3339(t, zone))
         .unwrap_or_default()
 }
 

@@ -11,6 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use chrono_tz::Tz;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 
@@ -128,7 +129,9 @@ pub struct Revision {
     pub template_sha256: String,
     /// SHA-256 of the PDF.
     pub pdf_sha256: String,
-    /// When it was issued (RFC 3339, UTC).
+    /// When it was issued (RFC 3339 with the offset of the workspace's zone;
+    /// `Z` in rows written before zones were configured). Shown through
+    /// `localtime::local`, never rewritten.
     pub issued_at: String,
     /// The pactum version that typeset it (empty for revisions issued
     /// before the register recorded it).
@@ -505,12 +508,12 @@ impl Batch<'_> {
 
     /// Writes the register as this batch would leave it as CSV ([`to_csv`]),
     /// one row at a time (a large register is never held in memory).
-    pub fn write_csv(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    pub fn write_csv(&self, w: &mut dyn std::io::Write, zone: Tz) -> std::io::Result<()> {
         w.write_all(csv_header().as_bytes())?;
         let mut failed = None;
         each_row(&self.tx, &mut |row| {
             if failed.is_none() {
-                failed = w.write_all(csv_line(&row).as_bytes()).err();
+                failed = w.write_all(csv_line(&row, zone).as_bytes()).err();
             }
         })
         .map_err(|e| std::io::Error::other(self.err(e)))?;
@@ -673,16 +676,23 @@ fn classify(path: &Path, timeout: Duration, e: rusqlite::Error) -> RegisterError
     }
 }
 
-/// The 合同信息登记表 as CSV: UTF-8 with a BOM so spreadsheet programs read the Chinese correctly.
-pub fn to_csv(rows: &[Row]) -> String {
+/// The 合同信息登记表 as CSV: UTF-8 with a BOM so spreadsheet programs read
+/// the Chinese correctly; times in `zone` with their offset.
+pub fn to_csv(rows: &[Row], zone: Tz) -> String {
     let mut out = csv_header();
     for r in rows {
-        out.push_str(&csv_line(r));
+        out.push_str(&csv_line(r, zone));
     }
     out
 }
 
-/// The first line of [`to_csv`], with the byte order mark.
+/// The CSV header of the PDF digest column, which `verify` and `bundle`
+/// find the column by.
+pub const CSV_PDF_SHA256: &str = "PDF摘要(SHA-256)";
+
+/// The first line of [`to_csv`], with the byte order mark. Every header is
+/// Chinese, like the 登记表 a legal team keeps; the README lists each with its
+/// English name.
 fn csv_header() -> String {
     let header = [
         "合同编号",
@@ -697,8 +707,8 @@ fn csv_header() -> String {
         "币种",
         "修改次第",
         "状态",
-        "PDF SHA-256",
-        "issued at",
+        CSV_PDF_SHA256,
+        "签发时间",
         "作废原因",
         "豁免规则",
     ];
@@ -706,7 +716,7 @@ fn csv_header() -> String {
 }
 
 /// One row of [`to_csv`].
-fn csv_line(r: &Row) -> String {
+fn csv_line(r: &Row, zone: Tz) -> String {
     let f = &r.facts;
     let cells = [
         r.number.as_str(),
@@ -722,7 +732,7 @@ fn csv_line(r: &Row) -> String {
         &format!("{:02}", r.revision.revision),
         r.status.label_zh(),
         &r.revision.pdf_sha256,
-        &r.revision.issued_at,
+        &crate::localtime::local(&r.revision.issued_at, zone),
         r.void_reason.as_deref().unwrap_or(""),
         &f.waivers,
     ];
@@ -880,8 +890,10 @@ mod tests {
             revision: entry("a", "", 1, 0, "p0").revision,
             facts: entry("a", "", 1, 0, "p0").facts,
         };
-        let csv = to_csv(&[row]);
-        assert!(csv.starts_with("\u{feff}合同编号,合同名称,模板,甲方,乙方,签署日期,生效日期,到期日期,金额,币种,修改次第,状态,PDF SHA-256,issued at"));
+        let csv = to_csv(&[row], Tz::Asia__Shanghai);
+        assert!(csv.starts_with("\u{feff}合同编号,合同名称,模板,甲方,乙方,签署日期,生效日期,到期日期,金额,币种,修改次第,状态,PDF摘要(SHA-256),签发时间,作废原因,豁免规则\r\n"));
+        // A time stored in UTC is shown in the zone.
+        assert!(csv.contains(",p0,2026-11-23T08:00:00+08:00,"), "{csv}");
         assert!(csv.contains("FW-2026-0001,\"服务合同, \"\"甲\"\"\",service-zh"));
         assert!(csv.contains(",00,有效,p0,"));
     }

@@ -1372,8 +1372,13 @@ pub(crate) fn register_digests(text: &str) -> Result<BTreeMap<String, (usize, St
     let rows = parse_csv(text.strip_prefix('\u{feff}').unwrap_or(text));
     let header = rows.first().ok_or("the register is empty")?;
     let col = |label: &str| header.iter().position(|h| h == label);
-    let (Some(number_col), Some(sha_col)) = (col("合同编号"), col("PDF SHA-256")) else {
-        return Err("the header lacks the columns 合同编号 and PDF SHA-256".into());
+    // `PDF SHA-256`: the header of registers written before every header was Chinese.
+    let sha = col(crate::register::CSV_PDF_SHA256).or_else(|| col("PDF SHA-256"));
+    let (Some(number_col), Some(sha_col)) = (col("合同编号"), sha) else {
+        return Err(format!(
+            "the header lacks the columns 合同编号 and {}",
+            crate::register::CSV_PDF_SHA256
+        ));
     };
     let mut out = BTreeMap::new();
     for (i, row) in rows.iter().enumerate().skip(1) {
@@ -1424,6 +1429,19 @@ mod tests {
     fn csv_reads_quotes_commas_and_crlf() {
         let rows = parse_csv("a,\"b, \"\"c\"\"\",d\r\n1,,3\r\n");
         assert_eq!(rows, vec![vec!["a", "b, \"c\"", "d"], vec!["1", "", "3"]]);
+    }
+
+    #[test]
+    fn register_digests_read_the_chinese_header_and_the_one_of_older_bundles() {
+        for header in ["PDF摘要(SHA-256)", "PDF SHA-256"] {
+            let csv = format!("\u{feff}合同编号,{header},签发时间\r\nFW-2026-0001,ab12,x\r\n");
+            let d = register_digests(&csv).unwrap();
+            assert_eq!(d["FW-2026-0001"], (2, "ab12".to_owned()), "{header}");
+        }
+        assert_eq!(
+            register_digests("合同编号,摘要\r\n").unwrap_err(),
+            "the header lacks the columns 合同编号 and PDF摘要(SHA-256)"
+        );
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The workspace: the folder holding `templates/` and `schemas/`.
 //!
 //! Finds it (from the records directory upwards, or as given), reads each
-//! template's `template.toml`, and knows where schema files are. It reads
-//! files; it does not parse templates, run schemas or typeset.
+//! template's `template.toml` and the workspace's settings (`.pactum.toml`,
+//! through `config`), and knows where schema files are. It reads files; it
+//! does not parse templates, run schemas or typeset.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -10,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use crate::config::{self, Config, ConfigError};
 use crate::diagnostic::{Diagnostic, Pos};
 use crate::number::NumberPattern;
 
@@ -32,6 +34,9 @@ pub enum WorkspaceError {
         /// Why it failed.
         source: std::io::Error,
     },
+    /// `.pactum.toml` cannot be used.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
 }
 
 /// Whether a document type is a contract or an agreement (affects wording only).
@@ -100,6 +105,8 @@ pub struct Workspace {
     pub root: PathBuf,
     /// Document types by name (sorted).
     pub templates: BTreeMap<String, Template>,
+    /// The settings of `.pactum.toml` (or their defaults).
+    pub config: Config,
 }
 
 impl Workspace {
@@ -228,7 +235,15 @@ fn normalize(p: &Path) -> PathBuf {
     }
 }
 
-/// Reads every `templates/<name>/template.toml`; problems in them are diagnostics.
+/// The settings of the workspace at `root` (see [`load`]), for commands that
+/// need no more of it than that.
+pub fn config(root: &Path) -> Result<Config, WorkspaceError> {
+    Ok(load(root)?.0.config)
+}
+
+/// Reads every `templates/<name>/template.toml`; problems in them are
+/// diagnostics. Then `.pactum.toml`, which is refused as a whole when it is
+/// wrong (its default zone depends on the templates' language).
 pub fn load(root: &Path) -> Result<(Workspace, Vec<Diagnostic>), WorkspaceError> {
     let tdir = sub(root, "templates");
     let io = |path: &Path| {
@@ -328,10 +343,13 @@ pub fn load(root: &Path) -> Result<(Workspace, Vec<Diagnostic>), WorkspaceError>
             .hint("rename it; shared typst code belongs in templates/_lib"),
         );
     }
+    let writes_chinese = templates.values().any(|t| t.language == Language::Zh);
+    let config = config::load(root, writes_chinese)?;
     Ok((
         Workspace {
             root: root.to_path_buf(),
             templates,
+            config,
         },
         diags,
     ))

@@ -17,7 +17,7 @@ use support::{Run, pactum, pdf_text, repo, squeeze, tempdir, tool};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipArchive, ZipWriter};
 
-const EPOCH: &str = "1795000000"; // 2026-11-18T11:06:40Z
+const EPOCH: &str = "1795000000"; // 2026-11-18T11:06:40Z, 19:06:40 in Asia/Shanghai
 const FROM: &str = "杭州云岫数据科技有限公司法务部/张三";
 const TO: &str = "公司档案室/李四";
 
@@ -197,8 +197,13 @@ fn a_bundle_of_the_samples_passes_verify_the_bagit_validator_and_sha256sum() {
         let name = f.name().unwrap().into_owned();
         assert!(name.starts_with("移交-2026-11/"), "{name}");
         assert_eq!(f.unix_mode(), Some(0o100644), "{name}");
+        // Local time of the workspace's zone (Asia/Shanghai), as unzip shows it.
         let t = f.last_modified().unwrap();
-        assert_eq!((t.year(), t.month(), t.day()), (2026, 11, 18), "{name}");
+        assert_eq!(
+            (t.year(), t.month(), t.day(), t.hour(), t.minute()),
+            (2026, 11, 18, 19, 6),
+            "{name}"
+        );
         if name.ends_with(".pdf") {
             assert_eq!(f.compression(), CompressionMethod::Stored, "{name}");
         }
@@ -256,9 +261,23 @@ fn a_bundle_of_the_samples_passes_verify_the_bagit_validator_and_sha256sum() {
         "Pactum-Version: ",
         "Pactum-Template-SHA256: service-zh ",
         "Pactum-Handover-Sequence: 1",
+        // Issue 20: local time of the samples' zone with its offset.
+        "Pactum-Handover-Time: 2026-11-18T19:06:40+08:00",
     ] {
         assert!(info.contains(line), "bag-info.txt lacks `{line}`:\n{info}");
     }
+    let log = std::fs::read_to_string(dir.path().join("sender.jsonl")).unwrap();
+    assert!(
+        log.starts_with(r#"{"seq":1,"time":"2026-11-18T19:06:40+08:00","kind":"handover""#),
+        "{log}"
+    );
+    assert!(
+        human
+            .stdout
+            .contains(", 2026-11-18T19:06:40+08:00), chain of 1 intact"),
+        "{}",
+        human.stdout
+    );
 
     // Negative control: the validator really looks at the files.
     std::fs::write(bag.join("data/register.csv"), "tampered").unwrap();
@@ -294,6 +313,10 @@ fn a_bundle_of_the_samples_passes_verify_the_bagit_validator_and_sha256sum() {
         "接收人（签字）",
         "审核人（签字）",
         "一式两份",
+        // The handover time as a Chinese reader writes it, with the offset.
+        "移交时间",
+        "2026年11月18日 19:06:40（UTC+08:00）",
+        "移交日期 2026-11-18",
     ] {
         assert!(text.contains(&squeeze(needle)), "移交清单 lacks `{needle}`");
     }
@@ -597,6 +620,8 @@ fn handover_chain_edits_and_drops_are_detected_and_receipts_are_chained() {
         support_sha256(lines[1].as_bytes())
     );
     assert_eq!(receipt["prev"].as_str().unwrap(), "0".repeat(64));
+    // 1795100000 = 2026-11-19T14:53:20Z; the receiver's workspace (the repository) is Asia/Shanghai.
+    assert_eq!(receipt["time"], "2026-11-19T22:53:20+08:00");
     // A defective bundle is receipted as such, chained to the first receipt, and exits 1.
     let run = pactum(&[
         "handover",
@@ -912,4 +937,64 @@ fn bundle_refuses_a_draft_or_tampered_output_folder_and_bad_arguments() {
     // A missing archive is a usage error for verify.
     let run = pactum(&["verify", dir.path().join("nope.zip").to_str().unwrap()]);
     assert_eq!(run.code, 2);
+}
+
+/// Issue 20: entries that an earlier pactum wrote in UTC (`Z`) are never
+/// rewritten: the next entry chains to them byte for byte and `verify`
+/// accepts the chain; the zone of the workspace (`.pactum.toml`) decides the
+/// times of new entries, bag-info and the 移交清单.
+#[test]
+fn utc_entries_of_an_earlier_log_chain_on_unchanged_and_the_workspace_zone_sets_new_times() {
+    let dir = tempdir();
+    bundle(dir.path(), "first");
+    let log_path = dir.path().join("sender.jsonl");
+    let old = std::fs::read_to_string(&log_path).unwrap().replace(
+        r#""time":"2026-11-18T19:06:40+08:00""#,
+        r#""time":"2026-11-18T11:06:40Z""#,
+    );
+    assert!(old.contains("11:06:40Z"), "{old}");
+    std::fs::write(&log_path, &old).unwrap();
+
+    // A workspace set to UTC (a copy of the shipped one).
+    let ws = support::workspace_copy();
+    std::fs::write(ws.path().join(".pactum.toml"), "time_zone = \"UTC\"\n").unwrap();
+    let second = dir.path().join("second.zip");
+    let run = pactum(&[
+        "bundle",
+        samples_out().to_str().unwrap(),
+        "-o",
+        second.to_str().unwrap(),
+        "--from",
+        FROM,
+        "--to",
+        TO,
+        "--workspace",
+        ws.path().to_str().unwrap(),
+        "--log",
+        log_path.to_str().unwrap(),
+        "--source-date-epoch",
+        EPOCH,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let (code, report) = verify(&second);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["handover"]["chain_length"], 2);
+    assert_eq!(report["handover"]["time"], "2026-11-18T11:06:40+00:00");
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(log.starts_with(&old), "the old entry was rewritten:\n{log}");
+    let entry: Value = serde_json::from_str(log.lines().nth(1).unwrap()).unwrap();
+    assert_eq!(entry["time"], "2026-11-18T11:06:40+00:00");
+    assert_eq!(
+        entry["prev"].as_str().unwrap(),
+        support_sha256(old.lines().next().unwrap().as_bytes())
+    );
+    let ex = dir.path().join("ex");
+    unzip(&second, &ex);
+    let chain = std::fs::read_to_string(ex.join("second/handover/handover.jsonl")).unwrap();
+    assert_eq!(chain, log, "the bag carries the chain as the log holds it");
+    let text = pdf_text(&ex.join("second/handover/handover-list.pdf"));
+    assert!(
+        text.contains(&squeeze("2026年11月18日 11:06:40（UTC+00:00）")),
+        "{text}"
+    );
 }

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use support::{edit, hidden_entries, pactum, pdf_count, pdf_text, repo, tempdir};
+use support::{
+    edit, hidden_entries, pactum, pactum_env, pdf_count, pdf_text, repo, tempdir, workspace_copy,
+};
 
 /// A records folder: the sample parties plus `n` copies of a service contract with ids `<prefix>-NNN`.
 fn batch(dir: &Path, prefix: &str, n: usize) -> PathBuf {
@@ -452,7 +454,7 @@ fn the_register_export_is_a_csv_with_bom_and_the_registration_columns_and_build_
     let mut lines = text.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "合同编号,合同名称,模板,甲方,乙方,签署日期,生效日期,到期日期,金额,币种,修改次第,状态,PDF SHA-256,issued at,作废原因,豁免规则"
+        "合同编号,合同名称,模板,甲方,乙方,签署日期,生效日期,到期日期,金额,币种,修改次第,状态,PDF摘要(SHA-256),签发时间,作废原因,豁免规则"
     );
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len(), 13);
@@ -468,6 +470,12 @@ fn the_register_export_is_a_csv_with_bom_and_the_registration_columns_and_build_
     let sums = std::fs::read_to_string(out.join("SHA256SUMS")).unwrap();
     let digest = fw.split(',').nth(12).unwrap();
     assert!(sums.contains(digest));
+    // 签发时间: the clock (no SOURCE_DATE_EPOCH here) in the samples' zone, Asia/Shanghai.
+    let issued = fw.split(',').nth(13).unwrap();
+    assert!(
+        issued.len() == 25 && issued.ends_with("+08:00") && issued.as_bytes()[10] == b'T',
+        "{issued}"
+    );
     assert_eq!(
         std::fs::read(out.join("register.csv")).unwrap(),
         std::fs::read(&csv_path).unwrap()
@@ -581,4 +589,117 @@ fn a_record_changed_while_the_build_runs_is_r111_and_nothing_is_issued() {
     assert!(stderr.contains("rb-001.yaml"), "{stderr}");
     assert_eq!(numbers(&reg), before, "a number was issued");
     assert_eq!(pdf_count(&out), 0, "a PDF was written");
+}
+
+/// Issue 20: the issue time is local time of the workspace's zone with its
+/// offset (`.pactum.toml`, default Asia/Shanghai for Chinese templates), the
+/// same bytes under one SOURCE_DATE_EPOCH whatever the machine's TZ, stored
+/// `Z` rows shown in the zone, and an unknown zone refused before any work.
+#[test]
+fn issue_times_are_local_time_of_the_workspace_zone_reproducible_and_a_bad_zone_is_refused() {
+    let ws = workspace_copy();
+    let dir = ws.path();
+    let epoch = ("SOURCE_DATE_EPOCH", "1795000000"); // 2026-11-18T11:06:40Z
+    let build_in = |out: &str, reg: &str, env: &[(&str, &str)]| {
+        pactum_env(
+            dir,
+            env,
+            &["build", "samples", "--out", out, "--register", reg],
+        )
+    };
+    let read = |p: &str| std::fs::read(dir.join(p)).unwrap();
+    let register = |reg: &str, args: &[&str]| {
+        let mut all = vec!["register", "--register", reg];
+        all.extend(args);
+        pactum_env(dir, &[], &all)
+    };
+
+    // No .pactum.toml and Chinese templates: Asia/Shanghai.
+    let run = build_in("o1", "r1.sqlite", &[epoch]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let csv = String::from_utf8(read("o1/register.csv")).unwrap();
+    assert_eq!(
+        csv.matches(",2026-11-18T19:06:40+08:00,").count(),
+        13,
+        "{csv}"
+    );
+    // Same epoch on a machine in another zone: the same bytes.
+    let run = build_in("o2", "r2.sqlite", &[epoch, ("TZ", "America/New_York")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(read("o1/register.csv") == read("o2/register.csv"));
+    assert!(read("o1/SHA256SUMS") == read("o2/SHA256SUMS"));
+    let shown = register("r1.sqlite", &["show", "FW-2026-0001"]);
+    assert!(
+        shown.stdout.contains("issued 2026-11-18T19:06:40+08:00"),
+        "{}",
+        shown.stdout
+    );
+
+    // The workspace's zone decides how stored times are shown and new ones written.
+    std::fs::write(dir.join(".pactum.toml"), "time_zone = \"Europe/Berlin\"\n").unwrap();
+    let shown = register("r1.sqlite", &["show", "FW-2026-0001"]);
+    assert!(
+        shown.stdout.contains("issued 2026-11-18T12:06:40+01:00"),
+        "{}",
+        shown.stdout
+    );
+    let exported = register("r1.sqlite", &["export", "--format", "csv"]);
+    assert_eq!(
+        exported
+            .stdout
+            .matches(",2026-11-18T12:06:40+01:00,")
+            .count(),
+        13
+    );
+    let run = build_in("o3", "r3.sqlite", &[epoch]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let stored: String = rusqlite::Connection::open(dir.join("r3.sqlite"))
+        .unwrap()
+        .query_row("SELECT issued_at FROM revisions LIMIT 1", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(stored, "2026-11-18T12:06:40+01:00");
+
+    // A row stored in UTC (`Z`, before zones) is shown converted, and left as stored.
+    let db = rusqlite::Connection::open(dir.join("r1.sqlite")).unwrap();
+    db.execute(
+        "UPDATE revisions SET issued_at = '2026-11-18T11:06:40Z'",
+        [],
+    )
+    .unwrap();
+    drop(db);
+    std::fs::write(dir.join(".pactum.toml"), "time_zone = \"UTC\"\n").unwrap();
+    let rows = register("r1.sqlite", &["export", "--format", "json"]);
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&rows.stdout).unwrap();
+    assert!(
+        rows.iter()
+            .all(|r| r["revision"]["issued_at"] == "2026-11-18T11:06:40+00:00"),
+        "{rows:#?}"
+    );
+
+    // An unknown zone: one located sentence with a hint, exit 2, nothing issued.
+    std::fs::write(dir.join(".pactum.toml"), "time_zone = \"Asia/Shangai\"\n").unwrap();
+    let run = build_in("o4", "r4.sqlite", &[epoch]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        "error: .pactum.toml:1:13: unknown time zone `Asia/Shangai` (did you mean \"Asia/Shanghai\"? time_zone takes an IANA name)\n"
+    );
+    assert!(!dir.join("r4.sqlite").exists() && !dir.join("o4").exists());
+    let shown = register("r1.sqlite", &["show", "FW-2026-0001"]);
+    assert_eq!(shown.code, 2, "{}", shown.stdout);
+    assert!(
+        shown.stderr.contains("unknown time zone"),
+        "{}",
+        shown.stderr
+    );
+    // An unknown key is refused too (room for later keys, no silent typos).
+    std::fs::write(dir.join(".pactum.toml"), "timezone = \"UTC\"\n").unwrap();
+    let run = build_in("o5", "r5.sqlite", &[epoch]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(".pactum.toml:1:1: invalid .pactum.toml: unknown field `timezone`"),
+        "{}",
+        run.stderr
+    );
 }

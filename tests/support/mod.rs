@@ -35,11 +35,17 @@ pub fn pactum(args: &[&str]) -> Run {
 
 /// Runs `pactum` with `args` in `dir` (e.g. a copied workspace, so paths stay relative).
 pub fn pactum_in(dir: &Path, args: &[&str]) -> Run {
+    pactum_env(dir, &[], args)
+}
+
+/// [`pactum_in`] with environment variables set (`SOURCE_DATE_EPOCH`, `TZ`).
+pub fn pactum_env(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_pactum"))
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env_remove("SOURCE_DATE_EPOCH")
+        .envs(env.iter().copied())
         .output()
         .expect("failed to start the pactum binary");
     Run {
