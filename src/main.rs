@@ -18,13 +18,14 @@ use pactum::bundle::{BundleOptions, bundle};
 use pactum::check::{CheckOptions, check};
 use pactum::cli::{
     BuildArgs, BundleArgs, CheckArgs, CheckFormat, Cli, Command, ExplainArgs, ExportFormat, Format,
-    HandoverAction, HandoverArgs, LogLocation, RegisterAction, RegisterArgs, RegisterLocation,
-    VerifyArgs,
+    HandoverAction, HandoverArgs, LogLocation, NewArgs, RegisterAction, RegisterArgs,
+    RegisterLocation, VerifyArgs,
 };
 use pactum::codes;
 use pactum::handover;
 use pactum::progress::{Progress, Reporter, Silent};
 use pactum::register::{self, Register};
+use pactum::skeleton::{self, NewOptions};
 use pactum::{annotate, numbering, workspace};
 
 /// `text` padded with spaces to `columns` terminal columns (a CJK character
@@ -81,6 +82,7 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::New(args) => run_new(args),
         Command::Build(args) => run_build(&args),
         Command::Check(args) => run_check(&args),
         Command::Synth(args) => {
@@ -106,6 +108,35 @@ fn main() -> ExitCode {
         Command::Verify(args) => run_verify(&args),
         Command::Handover(args) => run_handover(&args),
         Command::Explain(args) => run_explain(&args),
+    }
+}
+
+fn run_new(args: NewArgs) -> ExitCode {
+    let opts = NewOptions {
+        template: args.template,
+        id: args.id,
+        out: args.out,
+        workspace: args.workspace,
+    };
+    match skeleton::new(&opts) {
+        Ok(Some(text)) => {
+            out!("{text}");
+            ExitCode::SUCCESS
+        }
+        Ok(None) => {
+            if let Some(out) = &opts.out {
+                eprintln!(
+                    "wrote {}: replace every `{}`, then run `pactum check`",
+                    out.display(),
+                    pactum::placeholder::PLACEHOLDER
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 
