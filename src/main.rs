@@ -70,10 +70,21 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Init(args) => match pactum::init::init(&args.dir) {
-            Ok(n) => {
+            Ok(done) => {
                 let d = args.dir.display();
+                let ignored = pactum::init::GITIGNORE.join(" ");
+                let gitignore = match done.gitignore {
+                    pactum::init::Gitignore::Created => format!("wrote .gitignore ({ignored})"),
+                    pactum::init::Gitignore::Appended(n) => {
+                        format!("added {n} line(s) to .gitignore ({ignored})")
+                    }
+                    pactum::init::Gitignore::Unchanged => {
+                        format!(".gitignore already has {ignored}")
+                    }
+                };
                 eprintln!(
-                    "created workspace {d} ({n} files): templates/, schemas/ (with policy.yaml), records/ (examples)\nnext: cd {d} && pactum build records --out out"
+                    "created workspace {d} ({} files): templates/, schemas/ (with policy.yaml), records/ (examples)\n{gitignore}; the register .pactum/register.sqlite is not ignored: commit it\nnext: cd {d} && pactum build records --out out",
+                    done.files
                 );
                 ExitCode::SUCCESS
             }
