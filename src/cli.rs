@@ -23,6 +23,8 @@ pub struct Cli {
 pub enum Command {
     /// Create a new workspace: the shipped document types, schemas, compliance policy, example records and fonts.
     Init(InitArgs),
+    /// Write a record skeleton for TEMPLATE from its schema: required fields as `<fill in>`, optional ones commented out.
+    New(NewArgs),
     /// Validate records and typeset one PDF per contract, plus SHA256SUMS, manifest.json and register.csv.
     Build(BuildArgs),
     /// The whole pipeline in draft mode without writing documents: validate, lint templates,
@@ -47,6 +49,22 @@ pub enum Command {
 pub struct InitArgs {
     /// The folder to create (it must not exist, or be empty).
     pub dir: PathBuf,
+}
+
+/// `pactum new TEMPLATE [--id ID] [--out FILE]`.
+#[derive(Debug, clap::Args)]
+pub struct NewArgs {
+    /// The document type: a folder under <workspace>/templates (e.g. service-zh).
+    pub template: String,
+    /// The record's id [default: the placeholder `<fill in>`].
+    #[arg(long)]
+    pub id: Option<String>,
+    /// Write the skeleton to FILE (never replacing one) instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Workspace folder holding templates/ and schemas/ [default: found from the output folder, else the current folder, upwards].
+    #[arg(long, value_name = "DIR")]
+    pub workspace: Option<PathBuf>,
 }
 
 /// `pactum explain [CODE]`.

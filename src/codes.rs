@@ -147,6 +147,11 @@ pub const CODES: &[Code] = &[
         "No font embedded in pactum has a glyph for a character in this value, so the PDF would show an empty box. Use a standard character (rare CJK Extension B+ characters and emoji are not covered), or add a font to templates/fonts.",
     ),
     code(
+        "S207",
+        "placeholder to fill in",
+        "`pactum new TEMPLATE` writes a record skeleton with `<fill in>` where a value must be chosen (required fields, and fields the policy requires). Each placeholder left is reported once, with the schema's description of the field and its allowed values in the hint; nothing else is reported about that value (no type, date or reference error), and a record with placeholders is not checked against the policy until all are filled in. Replace `<fill in>` with the value; an optional field that is not needed can be deleted.",
+    ),
+    code(
         "S210",
         "missing required field",
         "The record's schema requires this field. Add it; the schema file under schemas/ describes what it holds.",

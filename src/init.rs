@@ -223,6 +223,47 @@ static FILES: &[(&str, &[u8])] = &[
     ),
 ];
 
+/// The `.gitignore` of a new workspace: what pactum writes that is rebuilt
+/// from the records (build outputs, the `check` cache, SQLite's transient
+/// journal files) and the copies of the fonts the binary carries. The
+/// register (`.pactum/register.sqlite`) and the handover log
+/// (`.pactum/handover.jsonl`) are deliberately not ignored: they are the only
+/// durable state, the record of every number issued and every handover, and
+/// an ignored file is one `git clean -X` away from being deleted.
+pub const GITIGNORE: &[&str] = &[
+    "/out/",
+    "/.pactum/check-cache/",
+    "/.pactum/*-journal",
+    "/.pactum/*-wal",
+    "/.pactum/*-shm",
+    "/templates/fonts/",
+];
+
+/// The comment above [`GITIGNORE`]'s lines.
+const GITIGNORE_HEADER: &str = "# pactum: outputs, caches and the font copies (rebuilt or shipped in the binary).\n\
+# Not ignored on purpose: .pactum/register.sqlite (the number register) and\n\
+# .pactum/handover.jsonl (the handover log) are the workspace's durable state.\n";
+
+/// What `init` did to the workspace's `.gitignore`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gitignore {
+    /// There was none; pactum wrote one.
+    Created,
+    /// There was one; pactum appended this many missing lines.
+    Appended(usize),
+    /// There was one that already had every line.
+    Unchanged,
+}
+
+/// What `init` wrote.
+#[derive(Debug, Clone, Copy)]
+pub struct Initialized {
+    /// Files of the workspace written (templates, schemas, records, fonts).
+    pub files: usize,
+    /// What happened to `.gitignore`.
+    pub gitignore: Gitignore,
+}
+
 /// Why a workspace could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum InitError {
@@ -272,11 +313,12 @@ fn files() -> impl Iterator<Item = (String, &'static [u8])> {
         .chain(fonts)
 }
 
-/// Writes a new workspace into `dir` and returns how many files it wrote.
+/// Writes a new workspace into `dir` and says what it wrote.
 /// `dir` must not exist, or hold only hidden entries (such as `.git`). All or
 /// nothing: the files are written into a hidden staging folder first, and
-/// renamed into place at the end.
-pub fn init(dir: &Path) -> Result<usize, InitError> {
+/// renamed into place at the end. An existing `.gitignore` is kept and only
+/// gets the lines of [`GITIGNORE`] it lacks.
+pub fn init(dir: &Path) -> Result<Initialized, InitError> {
     if dir.exists() {
         let entries = std::fs::read_dir(dir).map_err(|_| InitError::NotEmpty(dir.to_path_buf()))?;
         let visible = entries
@@ -289,14 +331,78 @@ pub fn init(dir: &Path) -> Result<usize, InitError> {
         let staging = dir.join(format!(".pactum-init-{}", std::process::id()));
         let result = write_all(&staging).and_then(|n| move_out(&staging, dir).map(|()| n));
         let _ = std::fs::remove_dir_all(&staging);
-        return result;
+        let files = result?;
+        let gitignore = merge_gitignore(dir)?;
+        return Ok(Initialized { files, gitignore });
     }
-    write_new_folder(
+    let files = write_new_folder(
         dir,
         "pactum-init",
         |action, path, e| io(action, path)(e),
-        write_all,
-    )
+        |staging| {
+            let n = write_all(staging)?;
+            let path = staging.join(".gitignore");
+            std::fs::write(&path, gitignore_text(&[])).map_err(io("write", &path))?;
+            Ok(n)
+        },
+    )?;
+    Ok(Initialized {
+        files,
+        gitignore: Gitignore::Created,
+    })
+}
+
+/// The lines of [`GITIGNORE`] that `existing` lacks, under the header (empty when none).
+fn gitignore_text(existing: &[&str]) -> String {
+    let missing: Vec<&&str> = GITIGNORE.iter().filter(|l| !existing.contains(l)).collect();
+    if missing.is_empty() {
+        return String::new();
+    }
+    let mut text = GITIGNORE_HEADER.to_owned();
+    for l in missing {
+        text.push_str(l);
+        text.push('\n');
+    }
+    text
+}
+
+/// Writes `dir/.gitignore`, or appends to an existing one the lines it lacks
+/// (through a temporary file renamed over it, so it is never half-written).
+fn merge_gitignore(dir: &Path) -> Result<Gitignore, InitError> {
+    let path = dir.join(".gitignore");
+    let old = match std::fs::read_to_string(&path) {
+        Ok(t) => Some(t),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(io("read", &path)(e)),
+    };
+    let lines: Vec<&str> = old
+        .as_deref()
+        .unwrap_or("")
+        .lines()
+        .map(str::trim)
+        .collect();
+    let added = gitignore_text(&lines);
+    if added.is_empty() {
+        return Ok(Gitignore::Unchanged);
+    }
+    let mut text = old.clone().unwrap_or_default();
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    if !text.is_empty() {
+        text.push('\n');
+    }
+    text.push_str(&added);
+    let tmp = dir.join(format!(".gitignore.pactum-init-{}", std::process::id()));
+    std::fs::write(&tmp, text).map_err(io("write", &tmp))?;
+    std::fs::rename(&tmp, &path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io("write", &path)(e)
+    })?;
+    Ok(match old {
+        None => Gitignore::Created,
+        Some(_) => Gitignore::Appended(added.lines().filter(|l| !l.starts_with('#')).count()),
+    })
 }
 
 /// Writes the new folder `dir` (which does not exist, or is empty) all at

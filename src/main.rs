@@ -18,13 +18,14 @@ use pactum::bundle::{BundleOptions, bundle};
 use pactum::check::{CheckOptions, check};
 use pactum::cli::{
     BuildArgs, BundleArgs, CheckArgs, CheckFormat, Cli, Command, ExplainArgs, ExportFormat, Format,
-    HandoverAction, HandoverArgs, LogLocation, RegisterAction, RegisterArgs, RegisterLocation,
-    VerifyArgs,
+    HandoverAction, HandoverArgs, LogLocation, NewArgs, RegisterAction, RegisterArgs,
+    RegisterLocation, VerifyArgs,
 };
 use pactum::codes;
 use pactum::handover;
 use pactum::progress::{Progress, Reporter, Silent};
 use pactum::register::{self, Register};
+use pactum::skeleton::{self, NewOptions};
 use pactum::{annotate, localtime, numbering, workspace};
 
 /// `text` padded with spaces to `columns` terminal columns (a CJK character
@@ -69,10 +70,21 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Init(args) => match pactum::init::init(&args.dir) {
-            Ok(n) => {
+            Ok(done) => {
                 let d = args.dir.display();
+                let ignored = pactum::init::GITIGNORE.join(" ");
+                let gitignore = match done.gitignore {
+                    pactum::init::Gitignore::Created => format!("wrote .gitignore ({ignored})"),
+                    pactum::init::Gitignore::Appended(n) => {
+                        format!("added {n} line(s) to .gitignore ({ignored})")
+                    }
+                    pactum::init::Gitignore::Unchanged => {
+                        format!(".gitignore already has {ignored}")
+                    }
+                };
                 eprintln!(
-                    "created workspace {d} ({n} files): templates/, schemas/ (with policy.yaml), records/ (examples)\nnext: cd {d} && pactum build records --out out"
+                    "created workspace {d} ({} files): templates/, schemas/ (with policy.yaml), records/ (examples)\n{gitignore}; the register .pactum/register.sqlite is not ignored: commit it\nnext: cd {d} && pactum build records --out out",
+                    done.files
                 );
                 ExitCode::SUCCESS
             }
@@ -81,6 +93,7 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::New(args) => run_new(args),
         Command::Build(args) => run_build(&args),
         Command::Check(args) => run_check(&args),
         Command::Synth(args) => {
@@ -106,6 +119,35 @@ fn main() -> ExitCode {
         Command::Verify(args) => run_verify(&args),
         Command::Handover(args) => run_handover(&args),
         Command::Explain(args) => run_explain(&args),
+    }
+}
+
+fn run_new(args: NewArgs) -> ExitCode {
+    let opts = NewOptions {
+        template: args.template,
+        id: args.id,
+        out: args.out,
+        workspace: args.workspace,
+    };
+    match skeleton::new(&opts) {
+        Ok(Some(text)) => {
+            out!("{text}");
+            ExitCode::SUCCESS
+        }
+        Ok(None) => {
+            if let Some(out) = &opts.out {
+                eprintln!(
+                    "wrote {}: replace every `{}`, then run `pactum check`",
+                    out.display(),
+                    pactum::placeholder::PLACEHOLDER
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 

@@ -392,6 +392,14 @@ fn into_record(
             return None;
         }
     };
+    if id.trim() == crate::placeholder::PLACEHOLDER {
+        out.push(
+            here(Diagnostic::error(crate::placeholder::CODE, "fill in `id`"), "/id").hint(
+                "a stable id such as `fw-2026-001` (a-z, 0-9, `.`, `_`, `-`); the rest of the record is checked once it has one",
+            ),
+        );
+        return None;
+    }
     if !valid_id(&id) {
         out.push(
             here(

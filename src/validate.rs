@@ -2,8 +2,10 @@
 //!
 //! Every problem of every record becomes a located `Diagnostic`; nothing
 //! here stops at the first error. Schema errors are worded for people (not the
-//! schema engine's phrasing) and carry a hint where the fix is obvious. This
-//! module knows jsonschema; it does not know templates' markup or typst.
+//! schema engine's phrasing) and carry a hint where the fix is obvious.
+//! Placeholders left by `pactum new` (`<fill in>`) are reported once each
+//! (S207) and hide every other finding about their value. This module knows
+//! jsonschema; it does not know templates' markup or typst.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -16,6 +18,7 @@ use crate::cndate::parse_iso_date;
 use crate::diagnostic::{Diagnostic, Pos, edit_distance, shorten};
 use crate::ident;
 use crate::money::Money;
+use crate::placeholder;
 use crate::record::{Record, RecordKind, escape_pointer};
 use crate::store::Store;
 use crate::workspace::Workspace;
@@ -28,9 +31,10 @@ pub const PARTY_SCHEMA: &str = "party.schema.json";
 /// so the override exists, but it must be written down with a reason.
 pub const USCC_OVERRIDE: &str = "uscc_override";
 
-/// Compiled schemas by file name.
+/// Compiled schemas by file name, with their JSON (descriptions for hints).
 pub struct Schemas {
     validators: BTreeMap<String, Validator>,
+    documents: BTreeMap<String, Value>,
 }
 
 impl Schemas {
@@ -40,21 +44,29 @@ impl Schemas {
         let mut names: BTreeSet<String> = ws.templates.values().map(|t| t.schema.clone()).collect();
         names.insert(PARTY_SCHEMA.to_owned());
         let mut validators = BTreeMap::new();
+        let mut documents = BTreeMap::new();
         let mut diags = Vec::new();
         for name in names {
             let path = ws.schemas_dir().join(&name);
             match compile_one(&path) {
-                Ok(v) => {
-                    validators.insert(name, v);
+                Ok((v, json)) => {
+                    validators.insert(name.clone(), v);
+                    documents.insert(name, json);
                 }
                 Err(d) => diags.push(*d),
             }
         }
-        (Schemas { validators }, diags)
+        (
+            Schemas {
+                validators,
+                documents,
+            },
+            diags,
+        )
     }
 }
 
-fn compile_one(path: &Path) -> Result<Validator, Box<Diagnostic>> {
+fn compile_one(path: &Path) -> Result<(Validator, Value), Box<Diagnostic>> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         Box::new(Diagnostic::error("S200", format!("failed to read schema ({e})")).in_file(path))
     })?;
@@ -69,7 +81,7 @@ fn compile_one(path: &Path) -> Result<Validator, Box<Diagnostic>> {
                 .at(path, &text, pos),
         )
     })?;
-    jsonschema::draft202012::options()
+    let validator = jsonschema::draft202012::options()
         .should_validate_formats(true)
         .with_format("uscc", |s: &str| ident::uscc_check(s).is_ok())
         .with_format("cn-resident-id", |s: &str| {
@@ -84,7 +96,8 @@ fn compile_one(path: &Path) -> Result<Validator, Box<Diagnostic>> {
                     .in_file(path)
                     .pointer(e.instance_path().as_str().to_owned()),
             )
-        })
+        })?;
+    Ok((validator, json))
 }
 
 /// The outcome of validation: which records are usable, and every problem found.
@@ -145,10 +158,31 @@ fn check_record(
         RecordKind::Party => Some(PARTY_SCHEMA.to_owned()),
         RecordKind::Contract => template_schema(r, ws, &mut diags),
     };
+    // Placeholders left by `pactum new`: one S207 each, and no other
+    // finding about a value that is still to be written.
+    let holes = placeholder::find(&r.value);
+    let schema_doc = schema_name.as_ref().and_then(|n| schemas.documents.get(n));
+    for hole in &holes {
+        let d = placeholder::diagnostic(r, schema_doc, hole);
+        diags.push(if matches!(hole.as_str(), "/party_a" | "/party_b") {
+            let hint = d.hint.clone().unwrap_or_default();
+            d.hint(format!("{hint} {}", party_ids(store)))
+        } else {
+            d
+        });
+    }
+    let unfilled = |d: &Diagnostic| {
+        d.pointer
+            .as_deref()
+            .is_some_and(|p| holes.iter().any(|h| placeholder::covers(h, p)))
+    };
     if let Some(name) = schema_name {
         match schemas.validators.get(&name) {
             Some(v) => diags.extend(one_per_value(
-                v.iter_errors(&r.value).map(|e| schema_diag(r, &e)).collect(),
+                v.iter_errors(&r.value)
+                    .map(|e| schema_diag(r, &e))
+                    .filter(|d| !unfilled(d))
+                    .collect(),
             )),
             None => diags.push(r.diag(
                 "",
@@ -256,6 +290,9 @@ fn check_references(r: &Record, store: &Store, diags: &mut Vec<Diagnostic>) {
     for field in ["party_a", "party_b"] {
         let ptr = format!("/{field}");
         let Some(pid) = r.str_at(&ptr) else { continue };
+        if pid.trim() == placeholder::PLACEHOLDER {
+            continue; // reported as S207
+        }
         match store.kind(pid) {
             Some(RecordKind::Party) => {}
             Some(_) => diags.push(r.diag(
@@ -272,7 +309,9 @@ fn check_references(r: &Record, store: &Store, diags: &mut Vec<Diagnostic>) {
             ),
         }
     }
-    if let Some(pid) = r.str_at("/parent") {
+    if let Some(pid) = r.str_at("/parent")
+        && pid.trim() != placeholder::PLACEHOLDER
+    {
         match store.kind(pid) {
             Some(RecordKind::Contract) => {}
             _ => diags.push(
@@ -286,6 +325,21 @@ fn check_references(r: &Record, store: &Store, diags: &mut Vec<Diagnostic>) {
                 .hint(suggest(pid, store, RecordKind::Contract, &r.id)),
             ),
         }
+    }
+}
+
+/// The party ids a reference may name, for the hint of a party placeholder.
+fn party_ids(store: &Store) -> String {
+    let ids: Vec<&str> = store
+        .entries()
+        .iter()
+        .filter(|e| e.kind == RecordKind::Party)
+        .map(|e| e.id.as_str())
+        .collect();
+    match ids.len() {
+        0 => "(no party records yet: add one with `kind: party`)".to_owned(),
+        1..=8 => format!("(parties: {})", ids.join(", ")),
+        n => format!("(parties: {}, … {} more)", ids[..8].join(", "), n - 8),
     }
 }
 

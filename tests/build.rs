@@ -596,7 +596,77 @@ fn init_makes_a_workspace_that_builds_and_refuses_to_overwrite_one() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, [".git", "records", "schemas", "templates"]);
+    assert_eq!(
+        names,
+        [".git", ".gitignore", "records", "schemas", "templates"]
+    );
     let run = pactum_in(&repo_dir, &["build", "records", "--draft", "--out", "out"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[test]
+fn init_writes_a_gitignore_that_keeps_the_register_and_appends_to_an_existing_one() {
+    let tmp = tempdir();
+    let run = pactum_in(tmp.path(), &["init", "legal"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("wrote .gitignore (/out/ ")
+            && run.stderr.contains("register.sqlite is not ignored"),
+        "{}",
+        run.stderr
+    );
+    let ws = tmp.path().join("legal");
+    let text = std::fs::read_to_string(ws.join(".gitignore")).unwrap();
+    let rules: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(
+        rules,
+        [
+            "/out/",
+            "/.pactum/check-cache/",
+            "/.pactum/*-journal",
+            "/.pactum/*-wal",
+            "/.pactum/*-shm",
+            "/templates/fonts/"
+        ]
+    );
+    // What git makes of it: outputs, caches and font copies ignored; the
+    // register, the handover log, records and templates kept.
+    tool("git", &["init", "-q"], &ws);
+    for (path, ignored) in [
+        ("out/fw-2026-001.pdf", true),
+        (".pactum/check-cache/x", true),
+        (".pactum/register.sqlite-journal", true),
+        ("templates/fonts/NotoSerifSC-Regular.ttf", true),
+        (".pactum/register.sqlite", false),
+        (".pactum/handover.jsonl", false),
+        ("records/contracts/fw-2026-001.yaml", false),
+        ("templates/service-zh/main.typ.tera", false),
+    ] {
+        let out = std::process::Command::new("git")
+            .args(["check-ignore", "-q", path])
+            .current_dir(&ws)
+            .status()
+            .expect("git is missing");
+        assert_eq!(out.success(), ignored, "{path}");
+    }
+
+    // An existing .gitignore (a repository with .git and its own rules) keeps
+    // its lines and gets only the missing ones.
+    let repo_dir = tmp.path().join("repo");
+    std::fs::create_dir_all(repo_dir.join(".git")).unwrap();
+    std::fs::write(repo_dir.join(".gitignore"), "*.log\n/out/").unwrap();
+    let run = pactum_in(&repo_dir, &["init", "."]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("added 5 line(s) to .gitignore"),
+        "{}",
+        run.stderr
+    );
+    let text = std::fs::read_to_string(repo_dir.join(".gitignore")).unwrap();
+    assert!(text.starts_with("*.log\n/out/\n\n# pactum:"), "{text}");
+    assert_eq!(text.matches("/out/").count(), 1, "{text}");
+    assert!(text.ends_with("/.pactum/check-cache/\n/.pactum/*-journal\n/.pactum/*-wal\n/.pactum/*-shm\n/templates/fonts/\n"), "{text}");
+    let mut hidden = hidden_entries(&repo_dir);
+    hidden.sort();
+    assert_eq!(hidden, [".git", ".gitignore"], "staging left behind");
 }
