@@ -71,8 +71,8 @@ pub enum Mode {
     Draft,
     /// Numbers from the register.
     Issue {
-        /// The register file.
-        register: PathBuf,
+        /// The register.
+        register: register::Location,
         /// How long to wait for another build's lock.
         lock_timeout: Duration,
     },
@@ -101,9 +101,29 @@ pub struct BuildOptions {
     pub emit_typst: Option<PathBuf>,
 }
 
-/// The register file used when `--register` is not given.
+/// The register file used when neither `--register` nor `.pactum.toml` names one.
 pub fn default_register(workspace_root: &Path) -> PathBuf {
     workspace_root.join(".pactum").join("register.sqlite")
+}
+
+/// The register a command uses: `given` (`--register`), else the
+/// workspace's `.pactum.toml` `register` (a file there is relative to the
+/// workspace), else [`default_register`].
+pub fn register_location(
+    given: Option<&str>,
+    workspace_root: &Path,
+    config: &crate::config::Config,
+) -> Result<register::Location, String> {
+    match (given, &config.register) {
+        (Some(g), _) => register::Location::parse(g),
+        (None, Some(c)) => match register::Location::parse(c)? {
+            register::Location::Sqlite(p) if p.is_relative() => {
+                Ok(register::Location::Sqlite(workspace_root.join(p)))
+            }
+            other => Ok(other),
+        },
+        (None, None) => Ok(register::Location::Sqlite(default_register(workspace_root))),
+    }
 }
 
 /// One produced document.

@@ -98,12 +98,14 @@ pub enum Format {
     Json,
 }
 
-/// Where the register is: `--register FILE`, or the workspace's default.
+/// Where the register is: `--register FILE|URL`, or the workspace's `.pactum.toml`, or its default.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RegisterLocation {
-    /// Register file [default: <workspace>/.pactum/register.sqlite].
-    #[arg(long, value_name = "FILE", global = true)]
-    pub register: Option<PathBuf>,
+    /// Register: an SQLite file, or a PostgreSQL URL postgres://USER@HOST:PORT/DATABASE (the
+    /// password from PGPASSWORD or ~/.pgpass, never in the URL) [default: `register` in
+    /// <workspace>/.pactum.toml, else <workspace>/.pactum/register.sqlite].
+    #[arg(long, value_name = "FILE|URL", global = true)]
+    pub register: Option<String>,
     /// Seconds to wait when another pactum process holds the register.
     #[arg(long, value_name = "SECONDS", default_value_t = 30, global = true)]
     pub lock_timeout: u64,

@@ -25,6 +25,9 @@ pub const CHINESE_DEFAULT_ZONE: Tz = Tz::Asia__Shanghai;
 pub struct Config {
     /// The zone every time a person reads is written in (`time_zone`).
     pub time_zone: Tz,
+    /// The register (`register`): a PostgreSQL URL without a password, or an
+    /// SQLite file relative to the workspace; `None`: `.pactum/register.sqlite`.
+    pub register: Option<String>,
 }
 
 impl Config {
@@ -37,6 +40,7 @@ impl Config {
             } else {
                 Tz::UTC
             },
+            register: None,
         }
     }
 }
@@ -46,6 +50,7 @@ impl Config {
 #[serde(deny_unknown_fields)]
 struct ConfigToml {
     time_zone: Option<toml::Spanned<String>>,
+    register: Option<toml::Spanned<String>>,
 }
 
 /// Why `.pactum.toml` cannot be used (an environment error, exit 2).
@@ -107,7 +112,7 @@ pub fn parse(path: &Path, text: &str, writes_chinese: bool) -> Result<Config, Co
     let raw: ConfigToml = toml::from_str(text).map_err(|e| {
         let message = e.message().trim_end().replace('\n', " ");
         let hint = if message.starts_with("unknown field") {
-            format!("{CONFIG_FILE} knows the key `time_zone`; remove or rename the other one")
+            format!("{CONFIG_FILE} knows the keys `time_zone` and `register`; remove or rename the other one")
         } else {
             format!("{CONFIG_FILE} is TOML, e.g. the line `time_zone = \"Asia/Shanghai\"`")
         };
@@ -127,6 +132,18 @@ pub fn parse(path: &Path, text: &str, writes_chinese: bool) -> Result<Config, Co
                 hint,
             )
         })?;
+    }
+    if let Some(register) = raw.register {
+        let url = register.get_ref().trim();
+        if let Err(why) = crate::register::Location::parse(url) {
+            return Err(invalid(
+                Some(register.span()),
+                why,
+                "this file is usually committed: give the password in ~/.pgpass or PGPASSWORD"
+                    .into(),
+            ));
+        }
+        config.register = Some(url.to_owned());
     }
     Ok(config)
 }

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser as _;
-use pactum::build::{BuildOptions, Mode, build, default_register};
+use pactum::build::{BuildOptions, Mode, build, register_location};
 use pactum::bundle::{BundleOptions, bundle};
 use pactum::check::{CheckOptions, check};
 use pactum::cli::{
@@ -355,11 +355,10 @@ fn run_handover(args: &HandoverArgs) -> ExitCode {
     }
 }
 
-/// The register file for `loc`, defaulting to the workspace's.
-fn register_path(loc: &RegisterLocation, workspace_root: &Path) -> std::path::PathBuf {
-    loc.register
-        .clone()
-        .unwrap_or_else(|| default_register(workspace_root))
+/// The register for `loc` in the workspace at `root` ([`register_location`]).
+fn register_for(loc: &RegisterLocation, root: &Path) -> Result<register::Location, String> {
+    let config = workspace::config(root).map_err(|e| e.to_string())?;
+    register_location(loc.register.as_deref(), root, &config)
 }
 
 fn run_build(args: &BuildArgs) -> ExitCode {
@@ -382,8 +381,15 @@ fn run_build(args: &BuildArgs) -> ExitCode {
                 return ExitCode::from(2);
             }
         };
+        let register = match register_for(&args.register, &root) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        };
         Mode::Issue {
-            register: register_path(&args.register, &root),
+            register,
             lock_timeout: Duration::from_secs(args.register.lock_timeout),
         }
     };
@@ -602,14 +608,13 @@ fn run_check(args: &CheckArgs) -> ExitCode {
 
 fn run_register(args: &RegisterArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let located = workspace::locate(Path::new("."), args.workspace.as_deref());
-    let (root, path) = match (located, &args.location.register) {
-        (Ok(root), Some(p)) => (Some(root), p.clone()),
-        (Ok(root), None) => {
-            let path = default_register(&root);
-            (Some(root), path)
+    let (root, location) = match (located, &args.location.register) {
+        (Ok(root), _) => {
+            let location = register_for(&args.location, &root)?;
+            (Some(root), location)
         }
-        // A register file given outside any workspace is read without one.
-        (Err(_), Some(p)) if args.workspace.is_none() => (None, p.clone()),
+        // A register given outside any workspace is read without one.
+        (Err(_), Some(p)) if args.workspace.is_none() => (None, register::Location::parse(p)?),
         (Err(e), _) => return Err(e.into()),
     };
     // Times are shown in the workspace's zone (stored `Z` rows too); UTC without a workspace.
@@ -617,14 +622,14 @@ fn run_register(args: &RegisterArgs) -> Result<ExitCode, Box<dyn std::error::Err
         Some(root) => workspace::config(root)?.time_zone,
         None => chrono_tz::Tz::UTC,
     };
-    if !path.exists() {
+    if !location.exists() {
         return Err(format!(
             "no register at {} (it is created by the first `pactum build` without --draft)",
-            path.display()
+            location.display()
         )
         .into());
     }
-    let mut reg = Register::open(&path, Duration::from_secs(args.location.lock_timeout))?;
+    let mut reg = Register::open(&location, Duration::from_secs(args.location.lock_timeout))?;
     match &args.action {
         RegisterAction::List => {
             outln!(

@@ -1,7 +1,6 @@
-//! The contract register: which number each record id was issued, every
-//! revision with its hashes, voided numbers. The only module that knows SQL.
+//! The SQLite register (embedded), in one file, by default
+//! `<workspace>/.pactum/register.sqlite`.
 //!
-//! SQLite (embedded) in one file, by default `<workspace>/.pactum/register.sqlite`.
 //! A build takes the write lock (`BEGIN IMMEDIATE`) before it reads a
 //! sequence and commits only after its PDFs are on disk: a killed build rolls
 //! back, so no number is skipped, and two builds never hand out the same
@@ -11,215 +10,11 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono_tz::Tz;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
-use serde::Serialize;
 
-/// The schema version this pactum writes.
-pub const SCHEMA_VERSION: i64 = 2;
-
-/// Register failures; all are environment errors (exit 2) and change nothing.
-#[derive(Debug, thiserror::Error)]
-pub enum RegisterError {
-    /// Another process holds the write lock for longer than we wait.
-    #[error(
-        "register {path} is locked by another pactum process (waited {seconds} s); run again when it has finished, or raise --lock-timeout"
-    )]
-    Locked {
-        /// The register file.
-        path: PathBuf,
-        /// How long we waited.
-        seconds: u64,
-    },
-    /// The file is not a readable pactum register.
-    #[error(
-        "register {path} is corrupt or not a pactum register ({detail}); restore it from your backup"
-    )]
-    Corrupt {
-        /// The register file.
-        path: PathBuf,
-        /// What SQLite said.
-        detail: String,
-    },
-    /// Written by a newer pactum.
-    #[error(
-        "register {path} has schema version {found}, newer than this pactum understands ({SCHEMA_VERSION}); upgrade pactum"
-    )]
-    TooNew {
-        /// The register file.
-        path: PathBuf,
-        /// The version found.
-        found: i64,
-    },
-    /// No contract has this number.
-    #[error("no contract with number {0} in the register")]
-    UnknownNumber(String),
-    /// The number is already void.
-    #[error("contract {0} is already void")]
-    AlreadyVoid(String),
-    /// Creating the register's folder failed.
-    #[error("failed to create {path} ({source})")]
-    Io {
-        /// The folder.
-        path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
-    },
-    /// Any other SQLite failure.
-    #[error("register {path}: {source}")]
-    Sql {
-        /// The register file.
-        path: PathBuf,
-        /// The cause.
-        source: rusqlite::Error,
-    },
-}
-
-/// A contract's status in the register.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// Issued and in force as far as the register knows.
-    Issued,
-    /// 作废: kept, marked, never reused.
-    Void,
-}
-
-impl Status {
-    /// The Chinese label used in the 合同信息登记表.
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            Status::Issued => "有效",
-            Status::Void => "作废",
-        }
-    }
-
-    fn from_db(s: &str) -> Status {
-        if s == "void" {
-            Status::Void
-        } else {
-            Status::Issued
-        }
-    }
-}
-
-/// The register's knowledge of one record id before this build.
-#[derive(Debug, Clone)]
-pub struct Prior {
-    /// The issued number.
-    pub number: String,
-    /// Issued or void.
-    pub status: Status,
-    /// Why it was voided.
-    pub void_reason: Option<String>,
-    /// The latest revision.
-    pub latest: Revision,
-    /// What the latest revision was made from.
-    pub made_from: MadeFrom,
-}
-
-/// One revision (修改次第) of an issued contract.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Revision {
-    /// 0 for the first issue, then 1, 2, …
-    pub revision: u32,
-    /// SHA-256 of the record content (contract, its parties, parent number).
-    pub content_sha256: String,
-    /// SHA-256 of the template files.
-    pub template_sha256: String,
-    /// SHA-256 of the PDF.
-    pub pdf_sha256: String,
-    /// When it was issued (RFC 3339 with the offset of the workspace's zone;
-    /// `Z` in rows written before zones were configured). Shown through
-    /// `localtime::local`, never rewritten.
-    pub issued_at: String,
-    /// The pactum version that typeset it (empty for revisions issued
-    /// before the register recorded it).
-    pub pactum: String,
-}
-
-/// What a revision was made from, for saying why the next one exists.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct MadeFrom {
-    /// The contract record as issued (canonical JSON).
-    pub record_json: String,
-    /// The template files the document read (path under `templates/` →
-    /// SHA-256); `None` for revisions issued before the register recorded them.
-    pub files: Option<std::collections::BTreeMap<String, String>>,
-}
-
-/// What a build records for one document it issued.
-#[derive(Debug, Clone, Serialize)]
-pub struct Entry {
-    /// Record id.
-    pub record_id: String,
-    /// Contract number.
-    pub number: String,
-    /// Sequence scope (pattern without the sequence).
-    pub scope: String,
-    /// Sequence number within the scope.
-    pub seq: u64,
-    /// Template name.
-    pub template: String,
-    /// The revision and its hashes.
-    pub revision: Revision,
-    /// Register columns taken from the record at issue time.
-    pub facts: Facts,
-    /// The record as issued and the template files read.
-    pub made_from: MadeFrom,
-}
-
-/// The 合同信息登记表 columns that come from the record.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Facts {
-    /// 合同名称.
-    pub title: String,
-    /// 甲方 name.
-    pub party_a: String,
-    /// 乙方 name.
-    pub party_b: String,
-    /// 签署日期.
-    pub signing_date: String,
-    /// 生效日期.
-    pub effective_date: String,
-    /// 到期日期.
-    pub expiry_date: String,
-    /// 金额 (decimal string).
-    pub amount: String,
-    /// 币种.
-    pub currency: String,
-    /// Waived policy rules with their reasons ("P0301: reason; …").
-    pub waivers: String,
-}
-
-/// One row of the register listing (the latest revision of a contract).
-#[derive(Debug, Clone, Serialize)]
-pub struct Row {
-    /// Contract number.
-    pub number: String,
-    /// Record id.
-    pub record_id: String,
-    /// Template name.
-    pub template: String,
-    /// Issued or void.
-    pub status: Status,
-    /// Why it was voided.
-    pub void_reason: Option<String>,
-    /// The latest revision.
-    pub revision: Revision,
-    /// Record facts of the latest revision.
-    pub facts: Facts,
-}
-
-/// One revision of a contract as `register show` prints it.
-#[derive(Debug, Clone, Serialize)]
-pub struct Shown {
-    /// The revision's row.
-    #[serde(flatten)]
-    pub row: Row,
-    /// What it was made from.
-    pub made_from: MadeFrom,
-}
+use super::{
+    Entry, Facts, MadeFrom, Prior, RegisterError, Revision, Row, SCHEMA_VERSION, Shown, Status,
+};
 
 /// An open register file.
 pub struct Register {
@@ -262,7 +57,7 @@ impl Register {
             .map_err(|e| self.err(e))?;
         if result != "ok" {
             return Err(RegisterError::Corrupt {
-                path: self.path.clone(),
+                register: self.path.display().to_string(),
                 detail: result,
             });
         }
@@ -277,7 +72,7 @@ impl Register {
             .map_err(|e| self.err(e))?;
         if version > SCHEMA_VERSION {
             return Err(RegisterError::TooNew {
-                path: self.path.clone(),
+                register: self.path.display().to_string(),
                 found: version,
             });
         }
@@ -320,7 +115,9 @@ impl Register {
 
     /// The latest revision of every contract, in number order.
     pub fn list(&self) -> Result<Vec<Row>, RegisterError> {
-        list_rows(&self.conn).map_err(|e| self.err(e))
+        let mut all = Vec::new();
+        each_row(&self.conn, &mut |r| all.push(r)).map_err(|e| self.err(e))?;
+        Ok(all)
     }
 
     /// Every revision of the contract with `number`, oldest first, with what each was made from.
@@ -506,18 +303,10 @@ impl Batch<'_> {
         Ok(())
     }
 
-    /// Writes the register as this batch would leave it as CSV ([`to_csv`]),
-    /// one row at a time (a large register is never held in memory).
-    pub fn write_csv(&self, w: &mut dyn std::io::Write, zone: Tz) -> std::io::Result<()> {
-        w.write_all(csv_header().as_bytes())?;
-        let mut failed = None;
-        each_row(&self.tx, &mut |row| {
-            if failed.is_none() {
-                failed = w.write_all(csv_line(&row, zone).as_bytes()).err();
-            }
-        })
-        .map_err(|e| std::io::Error::other(self.err(e)))?;
-        failed.map_or(Ok(()), Err)
+    /// Calls `f` with every contract's latest revision as this batch would
+    /// leave the register, in number order, one row at a time.
+    pub fn each_row(&self, f: &mut dyn FnMut(Row)) -> Result<(), RegisterError> {
+        each_row(&self.tx, f).map_err(|e| self.err(e))
     }
 
     /// Makes everything recorded in this batch durable.
@@ -600,12 +389,6 @@ fn each_row(conn: &Connection, f: &mut dyn FnMut(Row)) -> rusqlite::Result<()> {
     Ok(())
 }
 
-fn list_rows(conn: &Connection) -> rusqlite::Result<Vec<Row>> {
-    let mut all = Vec::new();
-    each_row(conn, &mut |r| all.push(r))?;
-    Ok(all)
-}
-
 /// A `Revision` from six columns starting at `at`: revision, content,
 /// template and PDF digests, issue time, pactum version (the order both
 /// queries select them in).
@@ -662,97 +445,25 @@ fn row_from_sql(r: &rusqlite::Row) -> rusqlite::Result<Row> {
 fn classify(path: &Path, timeout: Duration, e: rusqlite::Error) -> RegisterError {
     match e.sqlite_error_code() {
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => RegisterError::Locked {
-            path: path.to_path_buf(),
+            register: path.display().to_string(),
             seconds: timeout.as_secs(),
         },
         Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => RegisterError::Corrupt {
-            path: path.to_path_buf(),
+            register: path.display().to_string(),
             detail: e.to_string(),
         },
         _ => RegisterError::Sql {
-            path: path.to_path_buf(),
+            register: path.display().to_string(),
             source: e,
         },
     }
 }
 
-/// The 合同信息登记表 as CSV: UTF-8 with a BOM so spreadsheet programs read
-/// the Chinese correctly; times in `zone` with their offset.
-pub fn to_csv(rows: &[Row], zone: Tz) -> String {
-    let mut out = csv_header();
-    for r in rows {
-        out.push_str(&csv_line(r, zone));
-    }
-    out
-}
-
-/// The CSV header of the PDF digest column, which `verify` and `bundle`
-/// find the column by.
-pub const CSV_PDF_SHA256: &str = "PDF摘要(SHA-256)";
-
-/// The first line of [`to_csv`], with the byte order mark. Every header is
-/// Chinese, like the 登记表 a legal team keeps; the README lists each with its
-/// English name.
-fn csv_header() -> String {
-    let header = [
-        "合同编号",
-        "合同名称",
-        "模板",
-        "甲方",
-        "乙方",
-        "签署日期",
-        "生效日期",
-        "到期日期",
-        "金额",
-        "币种",
-        "修改次第",
-        "状态",
-        CSV_PDF_SHA256,
-        "签发时间",
-        "作废原因",
-        "豁免规则",
-    ];
-    format!("\u{feff}{}\r\n", header.map(csv_field).join(","))
-}
-
-/// One row of [`to_csv`].
-fn csv_line(r: &Row, zone: Tz) -> String {
-    let f = &r.facts;
-    let cells = [
-        r.number.as_str(),
-        &f.title,
-        &r.template,
-        &f.party_a,
-        &f.party_b,
-        &f.signing_date,
-        &f.effective_date,
-        &f.expiry_date,
-        &f.amount,
-        &f.currency,
-        &format!("{:02}", r.revision.revision),
-        r.status.label_zh(),
-        &r.revision.pdf_sha256,
-        &crate::localtime::local(&r.revision.issued_at, zone),
-        r.void_reason.as_deref().unwrap_or(""),
-        &f.waivers,
-    ];
-    format!("{}\r\n", cells.map(csv_field).join(","))
-}
-
-/// Quotes a CSV field when needed (RFC 4180).
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
-
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn entry(id: &str, number: &str, seq: u64, revision: u32, pdf: &str) -> Entry {
+    pub(crate) fn entry(id: &str, number: &str, seq: u64, revision: u32, pdf: &str) -> Entry {
         Entry {
             record_id: id.into(),
             number: number.into(),
@@ -877,24 +588,5 @@ mod tests {
             Register::open(&path, Duration::from_secs(1)),
             Err(RegisterError::Corrupt { .. })
         ));
-    }
-
-    #[test]
-    fn csv_has_a_bom_the_columns_and_quotes_fields_with_commas() {
-        let row = Row {
-            number: "FW-2026-0001".into(),
-            record_id: "a".into(),
-            template: "service-zh".into(),
-            status: Status::Issued,
-            void_reason: None,
-            revision: entry("a", "", 1, 0, "p0").revision,
-            facts: entry("a", "", 1, 0, "p0").facts,
-        };
-        let csv = to_csv(&[row], Tz::Asia__Shanghai);
-        assert!(csv.starts_with("\u{feff}合同编号,合同名称,模板,甲方,乙方,签署日期,生效日期,到期日期,金额,币种,修改次第,状态,PDF摘要(SHA-256),签发时间,作废原因,豁免规则\r\n"));
-        // A time stored in UTC is shown in the zone.
-        assert!(csv.contains(",p0,2026-11-23T08:00:00+08:00,"), "{csv}");
-        assert!(csv.contains("FW-2026-0001,\"服务合同, \"\"甲\"\"\",service-zh"));
-        assert!(csv.contains(",00,有效,p0,"));
     }
 }
