@@ -217,7 +217,7 @@ mod tests {
         let e = parse_str("timezone = \"UTC\"\n").unwrap_err();
         assert!(
             e.starts_with(".pactum.toml:1:1: invalid .pactum.toml: unknown field `timezone`")
-                && e.contains("knows the key `time_zone`"),
+                && e.contains("knows the keys `time_zone` and `register`"),
             "{e}"
         );
         let e = parse_str("time_zone = 8\n").unwrap_err();

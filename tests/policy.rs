@@ -196,8 +196,13 @@ fn explain_describes_every_code_and_refuses_unknown_ones() {
 fn every_code_the_source_emits_is_in_the_explain_table() {
     let re = regex::Regex::new(r#""([RST][1-4][0-9]{2}|P0[0-9]{3})""#).unwrap();
     let mut seen = 0;
-    for e in std::fs::read_dir(repo().join("src")).unwrap() {
-        let path = e.unwrap().path();
+    // Every source file, in src/ and its area folders.
+    let files: Vec<std::path::PathBuf> = walkdir::WalkDir::new(repo().join("src"))
+        .into_iter()
+        .map(|e| e.unwrap().into_path())
+        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+        .collect();
+    for path in files {
         if path.file_name().is_some_and(|n| n == "codes.rs") {
             continue;
         }

@@ -446,3 +446,82 @@ fn faults_are_one_line_exit_2_name_the_register_and_never_show_the_password() {
     assert!(run.stderr.contains("schema version 99"), "{}", run.stderr);
     assert_eq!(psql(&db.url, "SELECT count(*) FROM revisions"), before);
 }
+
+#[test]
+fn the_least_privilege_role_of_the_readme_can_issue_void_and_export() {
+    let Some(db) = postgres_db("least_privilege") else {
+        return;
+    };
+    let dir = tempdir();
+    let samples = repo().join("samples");
+    // The owner creates the tables once (the first open).
+    let run = pactum_env(&repo(), &[], &["register", "--register", &db.url, "list"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // The role README "PostgreSQL register" describes, with exactly its grants.
+    let role = format!("issuer_{}", db.name);
+    psql(
+        &db.url,
+        &format!(
+            "CREATE ROLE {role} LOGIN PASSWORD '{PG_PASSWORD}';
+             GRANT CONNECT ON DATABASE {name} TO {role};
+             GRANT USAGE ON SCHEMA public TO {role};
+             GRANT SELECT ON pactum_schema TO {role};
+             GRANT SELECT, INSERT, UPDATE ON sequences, contracts TO {role};
+             GRANT SELECT, INSERT ON revisions, revision_files TO {role};",
+            name = db.name
+        ),
+    );
+    let url = db.url_as(&role, None);
+    let env = [("PGPASSWORD", PG_PASSWORD), EPOCH];
+    let run = pactum_env(
+        &repo(),
+        &env,
+        &[
+            "build",
+            samples.to_str().unwrap(),
+            "--out",
+            dir.path().join("o").to_str().unwrap(),
+            "--register",
+            &url,
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let number = numbers(&db.url)["fw-2026-001"].clone();
+    let run = pactum_env(
+        &repo(),
+        &env,
+        &[
+            "register",
+            "--register",
+            &url,
+            "void",
+            &number,
+            "--reason",
+            "测试",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = pactum_env(
+        &repo(),
+        &env,
+        &["register", "--register", &url, "export", "--format", "csv"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // It cannot delete what the register holds.
+    let denied = support::psql_try(
+        &url,
+        "DELETE FROM revisions",
+        &[("PGPASSWORD", PG_PASSWORD)],
+    );
+    assert!(denied.is_err_and(|e| e.contains("permission denied")));
+    psql(
+        &db.url,
+        &format!(
+            "REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role}; REVOKE ALL ON SCHEMA public FROM {role}; REVOKE ALL ON DATABASE {} FROM {role}",
+            db.name
+        ),
+    );
+    drop(db);
+    let admin = std::env::var("PACTUM_TEST_POSTGRES").unwrap();
+    psql(&admin, &format!("DROP ROLE {role}"));
+}
