@@ -87,6 +87,8 @@ pub struct BuildOptions {
     pub only: Vec<String>,
     /// Remove PDFs in `out` that this build did not write (voided or removed contracts).
     pub prune: bool,
+    /// Typeset only this shard's share of the batch (issue mode; see [`Shard`]).
+    pub shard: Option<Shard>,
     /// Output folder for PDFs, `SHA256SUMS`, `manifest.json` and `register.csv`.
     pub out: PathBuf,
     /// Workspace folder; found from `records` upwards when `None`.
@@ -100,6 +102,56 @@ pub struct BuildOptions {
     /// Also write each document's typst sources to `<dir>/<id>/`.
     pub emit_typst: Option<PathBuf>,
 }
+
+/// One of N shards of a batch (`--shard K/N`): every shard validates and
+/// numbers the whole batch, and typesets the records whose id falls to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Shard {
+    /// 1-based index.
+    pub index: u32,
+    /// How many shards the batch has.
+    pub count: u32,
+}
+
+impl Shard {
+    /// `K/N` with 1 ≤ K ≤ N; anything else is a sentence saying what is wrong.
+    pub fn parse(s: &str) -> Result<Shard, String> {
+        let bad = || format!("--shard `{s}` is not K/N with 1 ≤ K ≤ N (e.g. --shard 2/10)");
+        let (k, n) = s.split_once('/').ok_or_else(bad)?;
+        let (index, count) = (
+            k.trim().parse::<u32>().map_err(|_| bad())?,
+            n.trim().parse::<u32>().map_err(|_| bad())?,
+        );
+        if index < 1 || index > count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// Whether the record `id` falls to this shard: a stable split by the
+    /// id's SHA-256, so a record always lands in the same shard of N.
+    pub fn owns(&self, id: &str) -> bool {
+        let digest = checksum::sha256_hex(id.as_bytes());
+        let head = u64::from_str_radix(&digest[..16], 16).unwrap_or(0);
+        head % u64::from(self.count) == u64::from(self.index - 1)
+    }
+}
+
+/// What a shard writes beside its documents (`shard.json`), for `gather`.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct ShardInfo {
+    /// The batch: SHA-256 over every record id of the whole batch with its content digest.
+    pub batch: String,
+    /// 1-based shard index.
+    pub shard: u32,
+    /// Shards in the batch.
+    pub of: u32,
+    /// The pactum that built it.
+    pub pactum: String,
+}
+
+/// The shard file's name in a shard's output folder.
+pub const SHARD_FILE: &str = "shard.json";
 
 /// The register file used when neither `--register` nor `.pactum.toml` names one.
 pub fn default_register(workspace_root: &Path) -> PathBuf {
@@ -708,6 +760,9 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
             if r.str_at("/status") != Some("draft") {
                 return true;
             }
+            if opts.shard.is_some_and(|sh| !sh.owns(id)) {
+                return false; // another shard says so
+            }
             project.diagnostics.push(
                 r.diag(
                     "/status",
@@ -739,18 +794,35 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
         diagnostic::sort(&mut outcome.diagnostics);
         return Ok(outcome);
     };
-    // Open the register (and take its write lock) before anything is written.
-    let mut register = match &opts.mode {
-        Mode::Draft => None,
+    // Open the register before anything is written. One build takes its write
+    // lock now and holds it to the end; a shard takes it only for short
+    // transactions: reserving the whole batch's new numbers now, and
+    // recording its own documents at the end.
+    let open = || match &opts.mode {
+        Mode::Draft => Ok(None),
         Mode::Issue {
             register,
             lock_timeout,
-        } => Some(Register::open(register, *lock_timeout)?),
+        } => Register::open(register, *lock_timeout).map(Some),
     };
-    let batch = match register.as_mut() {
+    // A shard has two connections: one it plans through (reservations, then
+    // short read transactions), one that records its documents at the end.
+    let (mut held_register, mut shard_reader, mut shard_committer) = match opts.shard {
+        None => (open()?, None, None),
+        Some(_) => (None, open()?, open()?),
+    };
+    let held = match held_register.as_mut() {
         Some(r) => Some(r.begin()?),
         None => None,
     };
+    let mut shard_info = None;
+    match (opts.shard, shard_reader.as_mut()) {
+        (Some(shard), Some(reg)) => {
+            shard_info = Some(reserve_batch(&project, &mut buildable, reg, shard)?)
+        }
+        (Some(shard), None) => buildable.retain(|id| shard.owns(id)), // draft
+        _ => {}
+    }
     let created_out = !opts.out.exists();
     std::fs::create_dir_all(&opts.out).map_err(io("create", &opts.out))?;
     let staging = Staging::new(&opts.out)?;
@@ -768,14 +840,30 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
     let mut force_new_revision = BTreeSet::new();
     let plans = loop {
         let mut diags = Vec::new();
-        let plans = numbering::plan(
-            &project,
-            &buildable,
-            batch.as_ref(),
-            &force_new_revision,
-            &mut diags,
-            &mut outcome.void,
-        )?;
+        let read = match shard_reader.as_mut() {
+            Some(r) => Some(r.read()?),
+            None => None,
+        };
+        // (Two calls: the held batch and a read batch borrow different registers.)
+        let plans = match &read {
+            Some(b) => numbering::plan(
+                &project,
+                &buildable,
+                Some(b),
+                &force_new_revision,
+                &mut diags,
+                &mut outcome.void,
+            )?,
+            None => numbering::plan(
+                &project,
+                &buildable,
+                held.as_ref(),
+                &force_new_revision,
+                &mut diags,
+                &mut outcome.void,
+            )?,
+        };
+        drop(read); // a shard plans in a short read transaction
         let failed_planning: BTreeSet<String> = diags
             .iter()
             .filter(|d| d.is_error())
@@ -847,9 +935,16 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
         buildable.retain(|id| !failed.contains(id));
         force_new_revision.extend(drifted);
     };
+    // A shard takes the write lock only now, to record its own documents.
+    let batch = match held {
+        Some(b) => Some(b),
+        None => match shard_committer.as_mut() {
+            Some(r) => Some(r.begin()?),
+            None => None,
+        },
+    };
 
     project.diagnostics.extend(project.store.take_problems());
-    // PDFs in the output folder that this build will not write.
     // PDFs in the output folder that this build will not write, and why.
     let mut stray = Vec::new();
     for name in pdfs_not_written(&opts.out, &buildable) {
@@ -989,6 +1084,13 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
             others.push(("register.csv", sha256));
         }
         others.push(("manifest.json", manifest_sha256));
+        if let Some(info) = &shard_info {
+            let text = serde_json::to_string_pretty(info)
+                .map_err(std::io::Error::from)
+                .map_err(io("write", &opts.out.join(SHARD_FILE)))?
+                + "\n";
+            others.push((SHARD_FILE, staging.write(SHARD_FILE, text.as_bytes())?));
+        }
         let pdfs = documents
             .iter()
             .map(|d| (d.file.as_str(), d.sha256.as_str()));
@@ -1031,6 +1133,72 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
     outcome.typst_seconds = ts.busy().as_secs_f64();
     diagnostic::sort(&mut outcome.diagnostics);
     Ok(outcome)
+}
+
+/// Reserves, in one short locked transaction, a number for every new record
+/// id of the whole batch, exactly as one unsharded build would number them
+/// (planning again without records that cannot be numbered), then narrows
+/// `buildable` to the shard's share. Every shard of the batch reserves the
+/// same numbers: the first one writes them, the others find them.
+fn reserve_batch(
+    project: &Project,
+    buildable: &mut Vec<String>,
+    register: &mut Register,
+    shard: Shard,
+) -> Result<ShardInfo, BuildError> {
+    let b = register.begin()?;
+    let mut all = buildable.clone();
+    let plans = loop {
+        let mut diags = Vec::new();
+        let plans = numbering::plan(
+            project,
+            &all,
+            Some(&b),
+            &BTreeSet::new(),
+            &mut diags,
+            &mut Vec::new(),
+        )?;
+        let failed: BTreeSet<String> = diags
+            .iter()
+            .filter(|d| d.is_error())
+            .filter_map(|d| d.record.clone())
+            .collect();
+        all.retain(|id| plans.contains_key(id) && !failed.contains(id));
+        if failed.is_empty() {
+            break plans;
+        }
+    };
+    let mut batch_text = String::new();
+    for id in &all {
+        batch_text.push_str(&format!("{id}\0{}\n", plans[id].content_sha256));
+    }
+    let digest = checksum::sha256_hex(batch_text.as_bytes());
+    for id in &all {
+        let p = &plans[id];
+        if p.prior.is_some() || b.reserved(id)?.is_some() {
+            continue;
+        }
+        let template = project
+            .record(id)
+            .and_then(|r| r.str_at("/template").map(str::to_owned))
+            .unwrap_or_default();
+        b.reserve(&register::Reservation {
+            record_id: id.clone(),
+            number: p.number.clone(),
+            scope: p.scope.clone(),
+            seq: p.seq,
+            template,
+            batch: digest.clone(),
+        })?;
+    }
+    b.commit()?;
+    buildable.retain(|id| shard.owns(id));
+    Ok(ShardInfo {
+        batch: digest,
+        shard: shard.index,
+        of: shard.count,
+        pactum: env!("CARGO_PKG_VERSION").to_owned(),
+    })
 }
 
 /// The `<id>.pdf` files in `out` that a build writing `written` (record

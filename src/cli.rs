@@ -126,6 +126,19 @@ pub struct BuildArgs {
     /// Remove PDFs in --out that this build did not write (voided, held-back or removed contracts).
     #[arg(long)]
     pub prune: bool,
+    /// Typeset only shard K of N of the batch (1 ≤ K ≤ N); every shard validates and numbers the
+    /// whole batch from the same register, holding its lock only for short transactions.
+    #[arg(
+        long,
+        value_name = "K/N",
+        env = "PACTUM_SHARD",
+        conflicts_with = "shards"
+    )]
+    pub shard: Option<String>,
+    /// Shard of N, the index taken from the scheduler: JOB_COMPLETION_INDEX (a Kubernetes Indexed
+    /// Job, 0-based) or PACTUM_SHARD_INDEX (1-based).
+    #[arg(long, value_name = "N")]
+    pub shards: Option<u32>,
     /// Folder to write the PDFs and checksums into (created if missing).
     #[arg(long, short)]
     pub out: PathBuf,

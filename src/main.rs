@@ -393,10 +393,18 @@ fn run_build(args: &BuildArgs) -> ExitCode {
             lock_timeout: Duration::from_secs(args.register.lock_timeout),
         }
     };
+    let shard = match shard_of(args) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let opts = BuildOptions {
         records: args.records.clone(),
         only: args.only.clone(),
         prune: args.prune,
+        shard,
         out: args.out.clone(),
         workspace: args.workspace.clone(),
         skip_invalid: args.skip_invalid,
@@ -469,6 +477,35 @@ fn run_build(args: &BuildArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// The shard `build` runs as: `--shard K/N`, or `--shards N` with the index
+/// from the scheduler's environment.
+fn shard_of(args: &BuildArgs) -> Result<Option<pactum::build::Shard>, String> {
+    if let Some(spec) = &args.shard {
+        return pactum::build::Shard::parse(spec).map(Some);
+    }
+    let Some(n) = args.shards else {
+        return Ok(None);
+    };
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    let index = match (var("JOB_COMPLETION_INDEX"), var("PACTUM_SHARD_INDEX")) {
+        (Some(i), _) => i
+            .trim()
+            .parse::<u32>()
+            .map(|i| i + 1)
+            .map_err(|_| format!("JOB_COMPLETION_INDEX `{i}` is not a number"))?,
+        (None, Some(i)) => i
+            .trim()
+            .parse::<u32>()
+            .map_err(|_| format!("PACTUM_SHARD_INDEX `{i}` is not a number"))?,
+        (None, None) => {
+            return Err(format!(
+                "--shards {n} needs the shard index from JOB_COMPLETION_INDEX (0-based) or PACTUM_SHARD_INDEX (1-based); or give --shard K/{n}"
+            ));
+        }
+    };
+    pactum::build::Shard::parse(&format!("{index}/{n}")).map(Some)
 }
 
 /// Names shown per group in the human summary; `--format json` lists all.

@@ -122,15 +122,19 @@ pub fn plan(
                     priors.insert(id.clone(), p);
                     (n, String::new(), 0)
                 }
-                None => {
-                    let scope = pattern.scope(year);
-                    let next = match counters.get(&scope) {
-                        Some(n) => n + 1,
-                        None => b.last_seq(&scope)? + 1,
-                    };
-                    counters.insert(scope.clone(), next);
-                    (pattern.format(year, next), scope, next)
-                }
+                // Reserved by a shard of this batch (`build --shard`): that number.
+                None => match b.reserved(id)? {
+                    Some(r) => (r.number, r.scope, r.seq),
+                    None => {
+                        let scope = pattern.scope(year);
+                        let next = match counters.get(&scope) {
+                            Some(n) => n + 1,
+                            None => b.last_seq(&scope)? + 1,
+                        };
+                        counters.insert(scope.clone(), next);
+                        (pattern.format(year, next), scope, next)
+                    }
+                },
             },
         };
         if let Some(pid) = parent {

@@ -26,7 +26,7 @@ use serde::Serialize;
 
 /// The schema version this pactum writes (the same number means the same
 /// tables in both backends).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Register failures; all are environment errors (exit 2) and change nothing.
 /// `register` names the register as [`Location::display`] does: a file
@@ -240,6 +240,25 @@ pub struct Facts {
     pub waivers: String,
 }
 
+/// A number reserved for a record id by one shard of a batch for all shards
+/// (`build --shard`), not yet issued: the shard that typesets the record
+/// issues it when it commits; a rerun of a killed shard completes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reservation {
+    /// Record id.
+    pub record_id: String,
+    /// The reserved number.
+    pub number: String,
+    /// Sequence scope.
+    pub scope: String,
+    /// Sequence number within the scope.
+    pub seq: u64,
+    /// Template name.
+    pub template: String,
+    /// The batch it was reserved for (digest of the batch's record ids).
+    pub batch: String,
+}
+
 /// One row of the register listing (the latest revision of a contract).
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
@@ -356,6 +375,23 @@ impl Register {
         })
     }
 
+    /// A transaction that only reads (no write lock): what a shard plans
+    /// from while other shards typeset and commit. Dropped, it changes nothing.
+    pub fn read(&mut self) -> Result<Batch<'_>, RegisterError> {
+        Ok(Batch {
+            inner: match &mut self.backend {
+                Backend::Sqlite(r) => BatchInner::Sqlite(r.read()?),
+                Backend::Postgres(r) => BatchInner::Postgres(r.read()?),
+            },
+        })
+    }
+
+    /// Numbers reserved by shards and not yet issued, in number order.
+    pub fn reservations(&mut self) -> Result<Vec<Reservation>, RegisterError> {
+        let b = self.read()?;
+        b.reservations()
+    }
+
     /// The latest revision of every contract, in number order.
     pub fn list(&mut self) -> Result<Vec<Row>, RegisterError> {
         match &mut self.backend {
@@ -400,7 +436,7 @@ impl Batch<'_> {
         }
     }
 
-    /// The last sequence number used in `scope` (0 if none).
+    /// The last sequence number used in `scope` (0 if none); reserved numbers count as used.
     pub fn last_seq(&self, scope: &str) -> Result<u64, RegisterError> {
         match &self.inner {
             BatchInner::Sqlite(b) => b.last_seq(scope),
@@ -408,7 +444,32 @@ impl Batch<'_> {
         }
     }
 
-    /// Records one issued document (a new number, a new revision, or nothing new).
+    /// The number reserved for `record_id` and not yet issued, if any.
+    pub fn reserved(&self, record_id: &str) -> Result<Option<Reservation>, RegisterError> {
+        match &self.inner {
+            BatchInner::Sqlite(b) => b.reserved(record_id),
+            BatchInner::Postgres(b) => b.reserved(record_id),
+        }
+    }
+
+    /// Reserves a number (and moves its scope's counter past it).
+    pub fn reserve(&self, r: &Reservation) -> Result<(), RegisterError> {
+        match &self.inner {
+            BatchInner::Sqlite(b) => b.reserve(r),
+            BatchInner::Postgres(b) => b.reserve(r),
+        }
+    }
+
+    /// Numbers reserved and not yet issued, in number order.
+    pub fn reservations(&self) -> Result<Vec<Reservation>, RegisterError> {
+        match &self.inner {
+            BatchInner::Sqlite(b) => b.reservations(),
+            BatchInner::Postgres(b) => b.reservations(),
+        }
+    }
+
+    /// Records one issued document (a new number, a new revision, or nothing
+    /// new); a reservation of its number is used up.
     pub fn record(&self, e: &Entry) -> Result<(), RegisterError> {
         match &self.inner {
             BatchInner::Sqlite(b) => b.record(e),

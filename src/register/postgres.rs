@@ -26,7 +26,8 @@ use postgres::error::SqlState;
 use postgres::{Client, Config, NoTls, Transaction};
 
 use super::{
-    Entry, Facts, MadeFrom, Prior, RegisterError, Revision, Row, SCHEMA_VERSION, Shown, Status,
+    Entry, Facts, MadeFrom, Prior, RegisterError, Reservation, Revision, Row, SCHEMA_VERSION,
+    Shown, Status,
 };
 
 /// The advisory lock every writing transaction takes ("pactum" in ASCII).
@@ -130,6 +131,7 @@ impl Register {
                 });
             }
             tx.batch_execute(SCHEMA_2).map_err(&err)?;
+            tx.batch_execute(MIGRATION_3).map_err(&err)?;
             tx.execute(
                 "INSERT INTO pactum_schema (version) VALUES ($1)",
                 &[&SCHEMA_VERSION],
@@ -144,12 +146,19 @@ impl Register {
             if found > SCHEMA_VERSION {
                 return Err(RegisterError::TooNew { register, found });
             }
-            if found < SCHEMA_VERSION {
-                // Version 2 is the first PostgreSQL schema; later steps go here.
+            if found < 2 {
+                // Version 2 is the first PostgreSQL schema.
                 return Err(RegisterError::Corrupt {
                     register,
                     detail: format!("unknown schema version {found}"),
                 });
+            }
+            if found < 3 {
+                tx.batch_execute(MIGRATION_3).map_err(&err)?;
+            }
+            if found < SCHEMA_VERSION {
+                tx.execute("UPDATE pactum_schema SET version = $1", &[&SCHEMA_VERSION])
+                    .map_err(&err)?;
             }
         }
         tx.commit().map_err(&err)
@@ -159,6 +168,23 @@ impl Register {
     pub fn begin(&mut self) -> Result<Batch<'_>, RegisterError> {
         let (name, timeout) = (self.name.clone(), self.timeout);
         let tx = self.locked()?;
+        Ok(Batch {
+            tx: RefCell::new(tx),
+            name,
+            timeout,
+        })
+    }
+
+    /// A transaction without the write lock: reads see one snapshot.
+    pub fn read(&mut self) -> Result<Batch<'_>, RegisterError> {
+        let (name, timeout) = (self.name.clone(), self.timeout);
+        let err = {
+            let (name, timeout) = (name.clone(), timeout);
+            move |e| classify(&name, timeout, e)
+        };
+        let mut tx = self.client.transaction().map_err(&err)?;
+        tx.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            .map_err(&err)?;
         Ok(Batch {
             tx: RefCell::new(tx),
             name,
@@ -289,6 +315,49 @@ impl Batch<'_> {
         Ok(last.unwrap_or(0).max(0) as u64)
     }
 
+    /// The number reserved for `record_id`, if any.
+    pub fn reserved(&self, record_id: &str) -> Result<Option<Reservation>, RegisterError> {
+        Ok(self
+            .tx
+            .borrow_mut()
+            .query_opt(
+                &format!("{RESERVATION_SELECT} WHERE record_id = $1"),
+                &[&record_id],
+            )
+            .map_err(self.err())?
+            .map(|r| reservation_from_sql(&r)))
+    }
+
+    /// Reserves a number and moves its scope's counter past it.
+    pub fn reserve(&self, r: &Reservation) -> Result<(), RegisterError> {
+        let mut tx = self.tx.borrow_mut();
+        let seq = r.seq as i64;
+        tx.execute(
+            "INSERT INTO reservations (record_id, number, scope, seq, template, batch) VALUES ($1, $2, $3, $4, $5, $6)",
+            &[&r.record_id, &r.number, &r.scope, &seq, &r.template, &r.batch],
+        )
+        .map_err(self.err())?;
+        tx.execute(
+            "INSERT INTO sequences (scope, last) VALUES ($1, $2)
+             ON CONFLICT (scope) DO UPDATE SET last = GREATEST(sequences.last, excluded.last)",
+            &[&r.scope, &seq],
+        )
+        .map_err(self.err())?;
+        Ok(())
+    }
+
+    /// Numbers reserved and not yet issued, in number order.
+    pub fn reservations(&self) -> Result<Vec<Reservation>, RegisterError> {
+        Ok(self
+            .tx
+            .borrow_mut()
+            .query(&format!("{RESERVATION_SELECT} ORDER BY scope, seq"), &[])
+            .map_err(self.err())?
+            .iter()
+            .map(reservation_from_sql)
+            .collect())
+    }
+
     /// Records one issued document (a new number, a new revision, or nothing new).
     pub fn record(&self, e: &Entry) -> Result<(), RegisterError> {
         let mut tx = self.tx.borrow_mut();
@@ -305,6 +374,11 @@ impl Batch<'_> {
             "INSERT INTO sequences (scope, last) VALUES ($1, $2)
              ON CONFLICT (scope) DO UPDATE SET last = GREATEST(sequences.last, excluded.last)",
             &[&e.scope, &seq],
+        )
+        .map_err(&err)?;
+        tx.execute(
+            "DELETE FROM reservations WHERE record_id = $1",
+            &[&e.record_id],
         )
         .map_err(&err)?;
         let f = &e.facts;
@@ -414,6 +488,33 @@ CREATE TABLE revision_files (
     FOREIGN KEY (record_id, revision) REFERENCES revisions (record_id, revision)
 );
 ";
+
+/// Schema version 3: numbers reserved by one shard for all shards of a batch.
+const MIGRATION_3: &str = "
+CREATE TABLE reservations (
+    record_id TEXT PRIMARY KEY,
+    number    TEXT NOT NULL UNIQUE,
+    scope     TEXT NOT NULL,
+    seq       BIGINT NOT NULL,
+    template  TEXT NOT NULL,
+    batch     TEXT NOT NULL,
+    UNIQUE (scope, seq)
+);
+";
+
+const RESERVATION_SELECT: &str =
+    "SELECT record_id, number, scope, seq, template, batch FROM reservations";
+
+fn reservation_from_sql(r: &postgres::Row) -> Reservation {
+    Reservation {
+        record_id: r.get(0),
+        number: r.get(1),
+        scope: r.get(2),
+        seq: r.get::<_, i64>(3).max(0) as u64,
+        template: r.get(4),
+        batch: r.get(5),
+    }
+}
 
 /// The same columns, in the same order, as the SQLite register's query.
 const ROW_SELECT: &str = "SELECT c.number, c.record_id, c.template, c.status, c.void_reason,

@@ -13,7 +13,8 @@ use std::time::Duration;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
 
 use super::{
-    Entry, Facts, MadeFrom, Prior, RegisterError, Revision, Row, SCHEMA_VERSION, Shown, Status,
+    Entry, Facts, MadeFrom, Prior, RegisterError, Reservation, Revision, Row, SCHEMA_VERSION,
+    Shown, Status,
 };
 
 /// An open register file.
@@ -97,6 +98,10 @@ impl Register {
             tx.execute_batch(MIGRATION_2)
                 .map_err(|e| classify(&path, timeout, e))?;
         }
+        if version < 3 {
+            tx.execute_batch(MIGRATION_3)
+                .map_err(|e| classify(&path, timeout, e))?;
+        }
         tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
             .map_err(|e| classify(&path, timeout, e))?;
         tx.commit().map_err(|e| classify(&path, timeout, e))
@@ -109,6 +114,17 @@ impl Register {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| classify(&path, timeout, e))?;
+        Ok(Batch { tx, path, timeout })
+    }
+
+    /// A deferred transaction: reads see one snapshot, no write lock is taken.
+    pub fn read(&mut self) -> Result<Batch<'_>, RegisterError> {
+        let path = self.path.clone();
+        let timeout = self.timeout;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Deferred)
             .map_err(|e| classify(&path, timeout, e))?;
         Ok(Batch { tx, path, timeout })
     }
@@ -239,6 +255,44 @@ impl Batch<'_> {
         Ok(last.unwrap_or(0).max(0) as u64)
     }
 
+    /// The number reserved for `record_id`, if any.
+    pub fn reserved(&self, record_id: &str) -> Result<Option<Reservation>, RegisterError> {
+        self.tx
+            .prepare_cached(&format!("{RESERVATION_SELECT} WHERE record_id = ?1"))
+            .and_then(|mut stmt| stmt.query_row([record_id], reservation_from_sql).optional())
+            .map_err(|e| self.err(e))
+    }
+
+    /// Reserves a number and moves its scope's counter past it.
+    pub fn reserve(&self, r: &Reservation) -> Result<(), RegisterError> {
+        let seq = r.seq as i64;
+        self.tx
+            .execute(
+                "INSERT INTO reservations (record_id, number, scope, seq, template, batch) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![r.record_id, r.number, r.scope, seq, r.template, r.batch],
+            )
+            .and_then(|_| {
+                self.tx.execute(
+                    "INSERT INTO sequences (scope, last) VALUES (?1, ?2)
+                     ON CONFLICT(scope) DO UPDATE SET last = MAX(last, excluded.last)",
+                    params![r.scope, seq],
+                )
+            })
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    /// Numbers reserved and not yet issued, in number order.
+    pub fn reservations(&self) -> Result<Vec<Reservation>, RegisterError> {
+        self.tx
+            .prepare(&format!("{RESERVATION_SELECT} ORDER BY scope, seq"))
+            .and_then(|mut stmt| {
+                stmt.query_map([], reservation_from_sql)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(|e| self.err(e))
+    }
+
     /// Records one issued document (a new number, a new revision, or nothing new).
     pub fn record(&self, e: &Entry) -> Result<(), RegisterError> {
         let run = |sql: &str, p: &[&dyn rusqlite::ToSql]| {
@@ -263,6 +317,10 @@ impl Batch<'_> {
             "INSERT INTO sequences (scope, last) VALUES (?1, ?2)
              ON CONFLICT(scope) DO UPDATE SET last = MAX(last, excluded.last)",
             &[&e.scope, &(e.seq as i64)],
+        )?;
+        run(
+            "DELETE FROM reservations WHERE record_id = ?1",
+            &[&e.record_id],
         )?;
         let f = &e.facts;
         let inserted = run(
@@ -369,6 +427,33 @@ CREATE TABLE revision_files (
     FOREIGN KEY (record_id, revision) REFERENCES revisions (record_id, revision)
 );
 ";
+
+/// Numbers reserved by one shard for all shards of a batch (`build --shard`).
+const MIGRATION_3: &str = "
+CREATE TABLE reservations (
+    record_id TEXT PRIMARY KEY,
+    number    TEXT NOT NULL UNIQUE,
+    scope     TEXT NOT NULL,
+    seq       INTEGER NOT NULL,
+    template  TEXT NOT NULL,
+    batch     TEXT NOT NULL,
+    UNIQUE (scope, seq)
+);
+";
+
+const RESERVATION_SELECT: &str =
+    "SELECT record_id, number, scope, seq, template, batch FROM reservations";
+
+fn reservation_from_sql(r: &rusqlite::Row) -> rusqlite::Result<Reservation> {
+    Ok(Reservation {
+        record_id: r.get(0)?,
+        number: r.get(1)?,
+        scope: r.get(2)?,
+        seq: r.get::<_, i64>(3)?.max(0) as u64,
+        template: r.get(4)?,
+        batch: r.get(5)?,
+    })
+}
 
 const ROW_SELECT: &str = "SELECT c.number, c.record_id, c.template, c.status, c.void_reason,
     r.revision, r.content_sha256, r.template_sha256, r.pdf_sha256, r.issued_at, r.pactum_version,
