@@ -253,6 +253,14 @@ pub enum RegisterAction {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Copy the whole register into an empty one (SQLite to PostgreSQL or back), then check that
+    /// both export the same 合同信息登记表 and revisions.
+    Copy {
+        /// The target: a new SQLite file or an empty register, or a PostgreSQL URL of an empty
+        /// database (the password from PGPASSWORD or ~/.pgpass, never in the URL).
+        #[arg(long, value_name = "FILE|URL")]
+        to: String,
+    },
 }
 
 /// Register export formats.

@@ -778,6 +778,19 @@ fn run_register(args: &RegisterArgs) -> Result<ExitCode, Box<dyn std::error::Err
                 None => out!("{text}"),
             }
         }
+        RegisterAction::Copy { to } => {
+            let to = register::Location::parse(to)?;
+            let timeout = Duration::from_secs(args.location.lock_timeout);
+            let done = register::copy::copy(&mut reg, &location, &to, timeout)?;
+            eprintln!(
+                "copied {} contracts, {} revisions from {} to {}; both registers export the same 合同信息登记表 (SHA-256 {})",
+                done.contracts,
+                done.revisions,
+                location.display(),
+                to.display(),
+                done.csv_sha256
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

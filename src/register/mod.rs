@@ -15,6 +15,7 @@
 //! an error or a log; every place that names a register uses
 //! [`Location::display`].
 
+pub mod copy;
 mod postgres;
 mod sqlite;
 
@@ -121,6 +122,26 @@ pub enum RegisterError {
         /// What the server said.
         detail: String,
     },
+    /// `register copy` writes only into an empty register.
+    #[error(
+        "register copy refuses: target register {register} is not empty ({contracts} contracts); copy into a new SQLite file or an empty PostgreSQL database"
+    )]
+    NotEmpty {
+        /// The target register.
+        register: String,
+        /// How many contracts it holds.
+        contracts: u64,
+    },
+    /// What a copy wrote does not read back as the source's rows.
+    #[error(
+        "register {register}: the copy does not read back as written ({detail}); nothing was committed"
+    )]
+    CopyMismatch {
+        /// The target register.
+        register: String,
+        /// The first table that differs.
+        detail: String,
+    },
 }
 
 /// A contract's status in the register.
@@ -147,6 +168,14 @@ impl Status {
             Status::Void
         } else {
             Status::Issued
+        }
+    }
+
+    /// The value both backends store in `contracts.status`.
+    pub(crate) fn to_db(self) -> &'static str {
+        match self {
+            Status::Issued => "issued",
+            Status::Void => "void",
         }
     }
 }
@@ -218,7 +247,7 @@ pub struct Entry {
 }
 
 /// The 合同信息登记表 columns that come from the record.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Facts {
     /// 合同名称.
     pub title: String,
@@ -415,6 +444,26 @@ impl Register {
             Backend::Postgres(r) => r.void(number, reason, at),
         }
     }
+
+    /// Everything the register holds, read in one transaction (a consistent
+    /// snapshot while builds go on).
+    pub fn dump(&mut self) -> Result<Dump, RegisterError> {
+        match &mut self.backend {
+            Backend::Sqlite(r) => r.dump(),
+            Backend::Postgres(r) => r.dump(),
+        }
+    }
+
+    /// Writes `dump` into this register in one transaction under the write
+    /// lock, after checking that the register is empty ([`RegisterError::NotEmpty`])
+    /// and before committing that it reads back equal to `dump`
+    /// ([`RegisterError::CopyMismatch`]); on any error nothing is written.
+    pub fn load(&mut self, dump: &Dump) -> Result<(), RegisterError> {
+        match &mut self.backend {
+            Backend::Sqlite(r) => r.load(dump),
+            Backend::Postgres(r) => r.load(dump),
+        }
+    }
 }
 
 /// An open issuing transaction; dropped without `commit`, it changes nothing.
@@ -573,6 +622,114 @@ fn csv_field(s: &str) -> String {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s.to_owned()
+    }
+}
+
+/// Everything a register holds, as plain values: what `register copy`
+/// moves from one backend to the other. Each list is sorted by its key in
+/// byte order (not a database collation), so two dumps compare with `==`.
+/// A dump is held in memory: a register of 100 000 revisions is some 100 MB.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Dump {
+    /// Every contract, by record id.
+    pub contracts: Vec<DumpContract>,
+    /// Every revision, by record id and revision.
+    pub revisions: Vec<DumpRevision>,
+    /// Every recorded template file, by record id, revision and path.
+    pub files: Vec<DumpFile>,
+    /// Every sequence counter (scope, last sequence number used), by scope.
+    pub sequences: Vec<(String, u64)>,
+}
+
+/// One row of `contracts`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DumpContract {
+    /// Record id.
+    pub record_id: String,
+    /// Contract number.
+    pub number: String,
+    /// Sequence scope.
+    pub scope: String,
+    /// Sequence number within the scope.
+    pub seq: u64,
+    /// Template name.
+    pub template: String,
+    /// Issued or void.
+    pub status: Status,
+    /// Why it was voided.
+    pub void_reason: Option<String>,
+    /// When it was voided (as stored).
+    pub voided_at: Option<String>,
+}
+
+/// One row of `revisions`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DumpRevision {
+    /// Record id.
+    pub record_id: String,
+    /// The revision, its hashes, time and pactum version.
+    pub revision: Revision,
+    /// The register columns taken from the record.
+    pub facts: Facts,
+    /// The record as issued (canonical JSON).
+    pub record_json: String,
+}
+
+/// One row of `revision_files`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DumpFile {
+    /// Record id.
+    pub record_id: String,
+    /// Revision.
+    pub revision: u32,
+    /// Path under `templates/`.
+    pub path: String,
+    /// Its SHA-256.
+    pub sha256: String,
+}
+
+impl Dump {
+    /// Sorts every list by its key in byte order, whatever order the backend read it in.
+    pub(crate) fn sorted(mut self) -> Dump {
+        self.contracts.sort_by(|a, b| a.record_id.cmp(&b.record_id));
+        self.revisions.sort_by(|a, b| {
+            (&a.record_id, a.revision.revision).cmp(&(&b.record_id, b.revision.revision))
+        });
+        self.files.sort_by(|a, b| {
+            (&a.record_id, a.revision, &a.path).cmp(&(&b.record_id, b.revision, &b.path))
+        });
+        self.sequences.sort();
+        self
+    }
+
+    /// The first table in which `self` and `other` differ, named with the
+    /// first differing key, for [`RegisterError::CopyMismatch`].
+    pub(crate) fn first_difference(&self, other: &Dump) -> Option<String> {
+        fn first<T: PartialEq>(a: &[T], b: &[T], key: impl Fn(&T) -> String) -> Option<String> {
+            if a == b {
+                return None;
+            }
+            let at = a.iter().zip(b).position(|(x, y)| x != y);
+            Some(match at {
+                Some(i) => format!("at {}", key(&a[i])),
+                None => format!("{} rows written, {} read back", a.len(), b.len()),
+            })
+        }
+        let tables = [
+            first(&self.contracts, &other.contracts, |c| c.record_id.clone())
+                .map(|d| format!("contracts {d}")),
+            first(&self.revisions, &other.revisions, |r| {
+                format!("{} revision {}", r.record_id, r.revision.revision)
+            })
+            .map(|d| format!("revisions {d}")),
+            first(&self.files, &other.files, |f| {
+                format!("{} revision {} {}", f.record_id, f.revision, f.path)
+            })
+            .map(|d| format!("revision_files {d}")),
+            first(&self.sequences, &other.sequences, |s| s.0.clone())
+                .map(|d| format!("sequences {d}")),
+        ];
+        tables.into_iter().flatten().next()
     }
 }
 

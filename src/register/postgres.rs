@@ -26,8 +26,8 @@ use postgres::error::SqlState;
 use postgres::{Client, Config, NoTls, Transaction};
 
 use super::{
-    Entry, Facts, MadeFrom, Prior, RegisterError, Reservation, Revision, Row, SCHEMA_VERSION,
-    Shown, Status,
+    Dump, DumpContract, DumpFile, DumpRevision, Entry, Facts, MadeFrom, Prior, RegisterError,
+    Reservation, Revision, Row, SCHEMA_VERSION, Shown, Status,
 };
 
 /// The advisory lock every writing transaction takes ("pactum" in ASCII).
@@ -255,6 +255,54 @@ impl Register {
             &[&number, &reason, &at],
         )
         .map_err(&err)?;
+        tx.commit().map_err(&err)
+    }
+
+    /// Everything the register holds, read in one `REPEATABLE READ`
+    /// transaction (one snapshot of all four tables).
+    pub fn dump(&mut self) -> Result<Dump, RegisterError> {
+        let (name, timeout) = (self.name.clone(), self.timeout);
+        let err = move |e| classify(&name, timeout, e);
+        let mut tx = self
+            .client
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .map_err(&err)?;
+        let dump = dump_from(&mut tx).map_err(&err)?;
+        tx.commit().map_err(&err)?;
+        Ok(dump)
+    }
+
+    /// Writes `dump` into this empty register in one transaction under the
+    /// write lock; refuses a register holding anything, and commits only
+    /// what reads back equal to `dump`.
+    pub fn load(&mut self, dump: &Dump) -> Result<(), RegisterError> {
+        let (name, timeout) = (self.name.clone(), self.timeout);
+        let err = move |e| classify(&name, timeout, e);
+        let register = self.name.clone();
+        let mut tx = self.locked()?;
+        let counts = tx
+            .query_one(
+                "SELECT (SELECT count(*) FROM contracts),
+                        (SELECT count(*) FROM revisions) + (SELECT count(*) FROM revision_files)
+                        + (SELECT count(*) FROM sequences) + (SELECT count(*) FROM reservations)",
+                &[],
+            )
+            .map_err(&err)?;
+        let (contracts, others): (i64, i64) = (counts.get(0), counts.get(1));
+        if contracts > 0 || others > 0 {
+            return Err(RegisterError::NotEmpty {
+                register,
+                contracts: contracts.max(0) as u64,
+            });
+        }
+        load_into(&mut tx, dump).map_err(&err)?;
+        let back = dump_from(&mut tx).map_err(&err)?;
+        if let Some(detail) = dump.first_difference(&back) {
+            return Err(RegisterError::CopyMismatch { register, detail });
+        }
         tx.commit().map_err(&err)
     }
 }
@@ -836,6 +884,147 @@ fn tls_connector(name: &str) -> Result<tokio_postgres_rustls::MakeRustlsConnect,
         .with_custom_certificate_verifier(Arc::new(Unverified(provider)))
         .with_no_client_auth();
     Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
+}
+
+/// Every row of the four tables, as [`Dump`] values.
+fn dump_from(tx: &mut Transaction<'_>) -> Result<Dump, postgres::Error> {
+    let contracts = tx
+        .query(
+            "SELECT record_id, number, scope, seq, template, status, void_reason, voided_at FROM contracts",
+            &[],
+        )?
+        .iter()
+        .map(|r| DumpContract {
+            record_id: r.get(0),
+            number: r.get(1),
+            scope: r.get(2),
+            seq: r.get::<_, i64>(3).max(0) as u64,
+            template: r.get(4),
+            status: Status::from_db(r.get(5)),
+            void_reason: r.get(6),
+            voided_at: r.get(7),
+        })
+        .collect();
+    let revisions = tx
+        .query(
+            "SELECT record_id, revision, content_sha256, template_sha256, pdf_sha256, issued_at, pactum_version,
+                title, party_a, party_b, signing_date, effective_date, expiry_date, amount, currency, waivers,
+                record_json
+             FROM revisions",
+            &[],
+        )?
+        .iter()
+        .map(|r| DumpRevision {
+            record_id: r.get(0),
+            revision: revision_at(r, 1),
+            facts: Facts {
+                title: r.get(7),
+                party_a: r.get(8),
+                party_b: r.get(9),
+                signing_date: r.get(10),
+                effective_date: r.get(11),
+                expiry_date: r.get(12),
+                amount: r.get(13),
+                currency: r.get(14),
+                waivers: r.get(15),
+            },
+            record_json: r.get(16),
+        })
+        .collect();
+    let files = tx
+        .query(
+            "SELECT record_id, revision, path, sha256 FROM revision_files",
+            &[],
+        )?
+        .iter()
+        .map(|r| DumpFile {
+            record_id: r.get(0),
+            revision: r.get::<_, i32>(1).max(0) as u32,
+            path: r.get(2),
+            sha256: r.get(3),
+        })
+        .collect();
+    let sequences = tx
+        .query("SELECT scope, last FROM sequences", &[])?
+        .iter()
+        .map(|r| (r.get::<_, String>(0), r.get::<_, i64>(1).max(0) as u64))
+        .collect();
+    Ok(Dump {
+        contracts,
+        revisions,
+        files,
+        sequences,
+    }
+    .sorted())
+}
+
+/// Inserts every row of `dump` (parents before children, for the foreign
+/// keys), each statement prepared once.
+fn load_into(tx: &mut Transaction<'_>, dump: &Dump) -> Result<(), postgres::Error> {
+    let stmt = tx.prepare(
+        "INSERT INTO contracts (record_id, number, scope, seq, template, status, void_reason, voided_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )?;
+    for c in &dump.contracts {
+        tx.execute(
+            &stmt,
+            &[
+                &c.record_id,
+                &c.number,
+                &c.scope,
+                &(c.seq as i64),
+                &c.template,
+                &c.status.to_db(),
+                &c.void_reason,
+                &c.voided_at,
+            ],
+        )?;
+    }
+    let stmt = tx.prepare(
+        "INSERT INTO revisions (record_id, revision, content_sha256, template_sha256, pdf_sha256, issued_at,
+            pactum_version, title, party_a, party_b, signing_date, effective_date, expiry_date, amount, currency,
+            waivers, record_json)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+    )?;
+    for r in &dump.revisions {
+        let (v, f) = (&r.revision, &r.facts);
+        tx.execute(
+            &stmt,
+            &[
+                &r.record_id,
+                &(v.revision as i32),
+                &v.content_sha256,
+                &v.template_sha256,
+                &v.pdf_sha256,
+                &v.issued_at,
+                &v.pactum,
+                &f.title,
+                &f.party_a,
+                &f.party_b,
+                &f.signing_date,
+                &f.effective_date,
+                &f.expiry_date,
+                &f.amount,
+                &f.currency,
+                &f.waivers,
+                &r.record_json,
+            ],
+        )?;
+    }
+    let stmt = tx.prepare(
+        "INSERT INTO revision_files (record_id, revision, path, sha256) VALUES ($1, $2, $3, $4)",
+    )?;
+    for f in &dump.files {
+        tx.execute(
+            &stmt,
+            &[&f.record_id, &(f.revision as i32), &f.path, &f.sha256],
+        )?;
+    }
+    let stmt = tx.prepare("INSERT INTO sequences (scope, last) VALUES ($1, $2)")?;
+    for (scope, last) in &dump.sequences {
+        tx.execute(&stmt, &[scope, &(*last as i64)])?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -13,8 +13,8 @@ use std::time::Duration;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
 
 use super::{
-    Entry, Facts, MadeFrom, Prior, RegisterError, Reservation, Revision, Row, SCHEMA_VERSION,
-    Shown, Status,
+    Dump, DumpContract, DumpFile, DumpRevision, Entry, Facts, MadeFrom, Prior, RegisterError,
+    Reservation, Revision, Row, SCHEMA_VERSION, Shown, Status,
 };
 
 /// An open register file.
@@ -193,6 +193,52 @@ impl Register {
         )
         .map_err(|e| classify(&path, timeout, e))?;
         tx.commit().map_err(|e| classify(&path, timeout, e))
+    }
+
+    /// Everything the register holds, read in one transaction.
+    pub fn dump(&mut self) -> Result<Dump, RegisterError> {
+        let (path, timeout) = (self.path.clone(), self.timeout);
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(|e| classify(&path, timeout, e))?;
+        let dump = dump_from(&tx).map_err(|e| classify(&path, timeout, e))?;
+        tx.commit().map_err(|e| classify(&path, timeout, e))?;
+        Ok(dump)
+    }
+
+    /// Writes `dump` into this empty register in one transaction under the
+    /// write lock; refuses a register holding anything, and commits only
+    /// what reads back equal to `dump`.
+    pub fn load(&mut self, dump: &Dump) -> Result<(), RegisterError> {
+        let (path, timeout) = (self.path.clone(), self.timeout);
+        let err = |e| classify(&path, timeout, e);
+        let register = path.display().to_string();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(err)?;
+        let (contracts, others): (i64, i64) = tx
+            .query_row(
+                "SELECT (SELECT count(*) FROM contracts),
+                        (SELECT count(*) FROM revisions) + (SELECT count(*) FROM revision_files)
+                        + (SELECT count(*) FROM sequences) + (SELECT count(*) FROM reservations)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(err)?;
+        if contracts > 0 || others > 0 {
+            return Err(RegisterError::NotEmpty {
+                register,
+                contracts: contracts.max(0) as u64,
+            });
+        }
+        load_into(&tx, dump).map_err(err)?;
+        let back = dump_from(&tx).map_err(err)?;
+        if let Some(detail) = dump.first_difference(&back) {
+            return Err(RegisterError::CopyMismatch { register, detail });
+        }
+        tx.commit().map_err(err)
     }
 }
 
@@ -542,6 +588,136 @@ fn classify(path: &Path, timeout: Duration, e: rusqlite::Error) -> RegisterError
             source: e,
         },
     }
+}
+
+/// Every row of the four tables, as [`Dump`] values.
+fn dump_from(conn: &Connection) -> rusqlite::Result<Dump> {
+    let contracts = conn
+        .prepare(
+            "SELECT record_id, number, scope, seq, template, status, void_reason, voided_at FROM contracts",
+        )?
+        .query_map([], |r| {
+            Ok(DumpContract {
+                record_id: r.get(0)?,
+                number: r.get(1)?,
+                scope: r.get(2)?,
+                seq: r.get::<_, i64>(3)?.max(0) as u64,
+                template: r.get(4)?,
+                status: Status::from_db(&r.get::<_, String>(5)?),
+                void_reason: r.get(6)?,
+                voided_at: r.get(7)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let revisions = conn
+        .prepare(
+            "SELECT record_id, revision, content_sha256, template_sha256, pdf_sha256, issued_at, pactum_version,
+                title, party_a, party_b, signing_date, effective_date, expiry_date, amount, currency, waivers,
+                record_json
+             FROM revisions",
+        )?
+        .query_map([], |r| {
+            Ok(DumpRevision {
+                record_id: r.get(0)?,
+                revision: revision_at(r, 1)?,
+                facts: Facts {
+                    title: r.get(7)?,
+                    party_a: r.get(8)?,
+                    party_b: r.get(9)?,
+                    signing_date: r.get(10)?,
+                    effective_date: r.get(11)?,
+                    expiry_date: r.get(12)?,
+                    amount: r.get(13)?,
+                    currency: r.get(14)?,
+                    waivers: r.get(15)?,
+                },
+                record_json: r.get(16)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let files = conn
+        .prepare("SELECT record_id, revision, path, sha256 FROM revision_files")?
+        .query_map([], |r| {
+            Ok(DumpFile {
+                record_id: r.get(0)?,
+                revision: r.get(1)?,
+                path: r.get(2)?,
+                sha256: r.get(3)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let sequences = conn
+        .prepare("SELECT scope, last FROM sequences")?
+        .query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(Dump {
+        contracts,
+        revisions,
+        files,
+        sequences,
+    }
+    .sorted())
+}
+
+/// Inserts every row of `dump` (parents before children, for the foreign keys).
+fn load_into(conn: &Connection, dump: &Dump) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare(
+        "INSERT INTO contracts (record_id, number, scope, seq, template, status, void_reason, voided_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    for c in &dump.contracts {
+        stmt.execute(params![
+            c.record_id,
+            c.number,
+            c.scope,
+            c.seq as i64,
+            c.template,
+            c.status.to_db(),
+            c.void_reason,
+            c.voided_at
+        ])?;
+    }
+    let mut stmt = conn.prepare(
+        "INSERT INTO revisions (record_id, revision, content_sha256, template_sha256, pdf_sha256, issued_at,
+            pactum_version, title, party_a, party_b, signing_date, effective_date, expiry_date, amount, currency,
+            waivers, record_json)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+    )?;
+    for r in &dump.revisions {
+        let (v, f) = (&r.revision, &r.facts);
+        stmt.execute(params![
+            r.record_id,
+            v.revision,
+            v.content_sha256,
+            v.template_sha256,
+            v.pdf_sha256,
+            v.issued_at,
+            v.pactum,
+            f.title,
+            f.party_a,
+            f.party_b,
+            f.signing_date,
+            f.effective_date,
+            f.expiry_date,
+            f.amount,
+            f.currency,
+            f.waivers,
+            r.record_json
+        ])?;
+    }
+    let mut stmt = conn.prepare(
+        "INSERT INTO revision_files (record_id, revision, path, sha256) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for f in &dump.files {
+        stmt.execute(params![f.record_id, f.revision, f.path, f.sha256])?;
+    }
+    let mut stmt = conn.prepare("INSERT INTO sequences (scope, last) VALUES (?1, ?2)")?;
+    for (scope, last) in &dump.sequences {
+        stmt.execute(params![scope, *last as i64])?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
