@@ -1173,6 +1173,20 @@ fn reserve_batch(
         batch_text.push_str(&format!("{id}\0{}\n", plans[id].content_sha256));
     }
     let digest = checksum::sha256_hex(batch_text.as_bytes());
+    // The reservation names the batch and its shard count, so a shard run
+    // with another N than the batch's other shards is refused before it works.
+    let tag = format!("{digest}/{}", shard.count);
+    if let Some(other) = b
+        .reservations()?
+        .into_iter()
+        .find(|r| r.batch.starts_with(&digest) && r.batch != tag)
+    {
+        let n = other.batch.rsplit('/').next().unwrap_or("?");
+        return Err(BuildError::Usage(format!(
+            "--shard {}/{}: this batch's other shards run as N = {n}; give every shard of one batch the same N",
+            shard.index, shard.count
+        )));
+    }
     for id in &all {
         let p = &plans[id];
         if p.prior.is_some() || b.reserved(id)?.is_some() {
@@ -1188,7 +1202,7 @@ fn reserve_batch(
             scope: p.scope.clone(),
             seq: p.seq,
             template,
-            batch: digest.clone(),
+            batch: tag.clone(),
         })?;
     }
     b.commit()?;
@@ -1298,7 +1312,7 @@ pub(crate) struct Staging {
 impl Staging {
     const PREFIX: &'static str = ".pactum-staging-";
 
-    fn new(out: &Path) -> Result<Staging, BuildError> {
+    pub(crate) fn new(out: &Path) -> Result<Staging, BuildError> {
         remove_stale_staging(out);
         let dir = out.join(format!("{}{}", Self::PREFIX, std::process::id()));
         if dir.exists() {
@@ -1313,13 +1327,13 @@ impl Staging {
     }
 
     /// Writes `name` and returns its SHA-256.
-    fn write(&self, name: &str, bytes: &[u8]) -> Result<String, BuildError> {
+    pub(crate) fn write(&self, name: &str, bytes: &[u8]) -> Result<String, BuildError> {
         self.write_with(name, |w| w.write_all(bytes))
     }
 
     /// Creates `name`, lets `fill` write it, hands it to the syncer, and
     /// returns its SHA-256.
-    fn write_with(
+    pub(crate) fn write_with(
         &self,
         name: &str,
         fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
@@ -1342,7 +1356,7 @@ impl Staging {
     /// Starts `manifest.json`: each document with the records it was made
     /// from (as they were at build time), written one document at a time so
     /// a large batch never holds the whole manifest in memory.
-    fn manifest(&self, mode: &str) -> Result<Manifest, BuildError> {
+    pub(crate) fn manifest(&self, mode: &str) -> Result<Manifest, BuildError> {
         let mut file = self.create("manifest.json")?;
         write!(
             file.w,
@@ -1354,7 +1368,7 @@ impl Staging {
     }
 
     /// Waits until every staged file is on disk, then moves them into place.
-    fn commit<'a>(mut self, names: impl Iterator<Item = &'a str>) -> Result<(), BuildError> {
+    pub(crate) fn commit<'a>(mut self, names: impl Iterator<Item = &'a str>) -> Result<(), BuildError> {
         self.syncer.wait()?;
         for name in names {
             let to = self.out.join(name);
@@ -1465,7 +1479,7 @@ impl Syncer {
 }
 
 /// `manifest.json` being written (see [`Staging::manifest`]).
-struct Manifest {
+pub(crate) struct Manifest {
     file: StagedFile,
     count: usize,
 }
@@ -1482,7 +1496,13 @@ impl Manifest {
             obj.remove("why");
             obj.insert("sources".into(), sources);
         }
-        let text = serde_json::to_string_pretty(&v)?;
+        Self::text(&v)
+    }
+
+    /// A manifest entry as written: pretty JSON indented into the list, so
+    /// entries read back (`gather`) are written byte for byte as they were.
+    pub(crate) fn text(v: &Value) -> serde_json::Result<String> {
+        let text = serde_json::to_string_pretty(v)?;
         let mut out = String::with_capacity(text.len() + text.len() / 8);
         for (k, line) in text.lines().enumerate() {
             if k > 0 {
@@ -1495,7 +1515,7 @@ impl Manifest {
     }
 
     /// Appends one document's [`Manifest::entry`].
-    fn add(&mut self, entry: serde_json::Result<String>) -> Result<(), BuildError> {
+    pub(crate) fn add(&mut self, entry: serde_json::Result<String>) -> Result<(), BuildError> {
         let w = &mut self.file.w;
         let sep: &[u8] = if self.count == 0 { b"\n" } else { b",\n" };
         entry
@@ -1507,7 +1527,7 @@ impl Manifest {
     }
 
     /// Closes the list and the file; returns its SHA-256.
-    fn finish(mut self) -> Result<String, BuildError> {
+    pub(crate) fn finish(mut self) -> Result<String, BuildError> {
         let end: &[u8] = if self.count == 0 {
             b"]\n}\n"
         } else {

@@ -32,6 +32,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Read or change the contract register (合同信息登记).
     Register(RegisterArgs),
+    /// Combine the output folders of the shards of one batch (`build --shard K/N`) into one delivery.
+    Gather(GatherArgs),
     /// Generate N valid synthetic service contracts (and parties) for benchmarks.
     Synth(SynthArgs),
     /// Pack a build's output folder into one BagIt bag in a zip, with a 移交清单 and a handover log entry.
@@ -109,6 +111,23 @@ pub struct RegisterLocation {
     /// Seconds to wait when another pactum process holds the register.
     #[arg(long, value_name = "SECONDS", default_value_t = 30, global = true)]
     pub lock_timeout: u64,
+}
+
+/// `pactum gather SHARD_DIR… --out DIR`.
+#[derive(Debug, clap::Args)]
+pub struct GatherArgs {
+    /// The shards' output folders (each with its shard.json), all of one batch.
+    #[arg(required = true, num_args = 1..)]
+    pub shards: Vec<PathBuf>,
+    /// The folder to write the delivery into (created if missing).
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Workspace folder holding templates/ and schemas/ [default: found from the current folder upwards].
+    #[arg(long)]
+    pub workspace: Option<PathBuf>,
+    /// The register the shards numbered from (the 登记表 comes from it).
+    #[command(flatten)]
+    pub register: RegisterLocation,
 }
 
 /// `pactum build RECORDS… --out DIR`.

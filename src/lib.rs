@@ -25,6 +25,7 @@ pub mod cndate;
 pub mod codes;
 pub mod config;
 pub mod diagnostic;
+pub mod gather;
 pub mod handover;
 pub mod ident;
 pub mod init;

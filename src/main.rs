@@ -116,6 +116,7 @@ fn main() -> ExitCode {
             }
         },
         Command::Bundle(args) => run_bundle(&args),
+        Command::Gather(args) => run_gather(&args),
         Command::Verify(args) => run_verify(&args),
         Command::Handover(args) => run_handover(&args),
         Command::Explain(args) => run_explain(&args),
@@ -148,6 +149,35 @@ fn run_new(args: NewArgs) -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::from(2)
         }
+    }
+}
+
+fn run_gather(args: &pactum::cli::GatherArgs) -> ExitCode {
+    let fail = |e: &dyn std::fmt::Display| {
+        eprintln!("error: {e}");
+        ExitCode::from(2)
+    };
+    let root = match workspace::locate(Path::new("."), args.workspace.as_deref()) {
+        Ok(r) => r,
+        Err(e) => return fail(&e),
+    };
+    let (register, zone) = match (register_for(&args.register, &root), workspace::config(&root)) {
+        (Ok(r), Ok(c)) => (r, c.time_zone),
+        (Err(e), _) => return fail(&e),
+        (_, Err(e)) => return fail(&e),
+    };
+    match pactum::gather::gather(&args.shards, &args.out, &register, zone) {
+        Ok(g) => {
+            eprintln!(
+                "gathered {} document(s) of {} shard(s) of batch {} into {}",
+                g.documents,
+                g.shards,
+                &g.batch[..12],
+                args.out.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
     }
 }
 
@@ -685,6 +715,18 @@ fn run_register(args: &RegisterArgs) -> Result<ExitCode, Box<dyn std::error::Err
                     pad(&r.facts.signing_date, 12),
                     r.facts.title,
                     r.record_id
+                );
+            }
+            // Numbers reserved by shards that have not finished: never silently skipped.
+            for r in reg.reservations()? {
+                outln!(
+                    "{} {} {} {} (record {}: reserved by a shard of batch {} that has not finished; run that shard again)",
+                    pad(&r.number, 22),
+                    pad("—", 4),
+                    pad("预留", 6),
+                    pad("", 12),
+                    r.record_id,
+                    r.batch.get(..12).unwrap_or(&r.batch)
                 );
             }
         }
