@@ -1368,7 +1368,10 @@ impl Staging {
     }
 
     /// Waits until every staged file is on disk, then moves them into place.
-    pub(crate) fn commit<'a>(mut self, names: impl Iterator<Item = &'a str>) -> Result<(), BuildError> {
+    pub(crate) fn commit<'a>(
+        mut self,
+        names: impl Iterator<Item = &'a str>,
+    ) -> Result<(), BuildError> {
         self.syncer.wait()?;
         for name in names {
             let to = self.out.join(name);

@@ -66,8 +66,13 @@ pub fn gather(
 ) -> Result<Gathered, GatherError> {
     let mut infos: Vec<(ShardInfo, &PathBuf)> = Vec::new();
     for dir in shards {
-        let info: ShardInfo = serde_json::from_slice(&read(&dir.join(SHARD_FILE))?)
-            .map_err(|e| GatherError::Shards(format!("{} is not a shard file ({e})", dir.join(SHARD_FILE).display())))?;
+        let info: ShardInfo =
+            serde_json::from_slice(&read(&dir.join(SHARD_FILE))?).map_err(|e| {
+                GatherError::Shards(format!(
+                    "{} is not a shard file ({e})",
+                    dir.join(SHARD_FILE).display()
+                ))
+            })?;
         infos.push((info, dir));
     }
     let Some((first, _)) = infos.first().cloned() else {
@@ -77,7 +82,13 @@ pub fn gather(
         if info.batch != first.batch || info.of != first.of {
             return Err(GatherError::Shards(format!(
                 "{} is shard {}/{} of batch {}, but {} is of batch {} with {} shards: these folders are not one batch",
-                dir.display(), info.shard, info.of, &info.batch[..12], shards[0].display(), &first.batch[..12], first.of
+                dir.display(),
+                info.shard,
+                info.of,
+                &info.batch[..12],
+                shards[0].display(),
+                &first.batch[..12],
+                first.of
             )));
         }
     }
@@ -86,7 +97,10 @@ pub fn gather(
         if let Some(other) = by_index.insert(info.shard, dir) {
             return Err(GatherError::Shards(format!(
                 "shard {}/{} is given twice ({} and {})",
-                info.shard, info.of, other.display(), dir.display()
+                info.shard,
+                info.of,
+                other.display(),
+                dir.display()
             )));
         }
     }
@@ -123,8 +137,13 @@ pub fn gather(
                 )));
             }
         }
-        let manifest: Value = serde_json::from_slice(&read(&dir.join("manifest.json"))?)
-            .map_err(|e| GatherError::Shards(format!("{} is not a manifest ({e})", dir.join("manifest.json").display())))?;
+        let manifest: Value =
+            serde_json::from_slice(&read(&dir.join("manifest.json"))?).map_err(|e| {
+                GatherError::Shards(format!(
+                    "{} is not a manifest ({e})",
+                    dir.join("manifest.json").display()
+                ))
+            })?;
         for d in manifest["documents"].as_array().into_iter().flatten() {
             let file = d["file"].as_str().unwrap_or_default().to_owned();
             let Some(sha) = listed.get(&file) else {

@@ -161,7 +161,10 @@ fn run_gather(args: &pactum::cli::GatherArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(&e),
     };
-    let (register, zone) = match (register_for(&args.register, &root), workspace::config(&root)) {
+    let (register, zone) = match (
+        register_for(&args.register, &root),
+        workspace::config(&root),
+    ) {
         (Ok(r), Ok(c)) => (r, c.time_zone),
         (Err(e), _) => return fail(&e),
         (_, Err(e)) => return fail(&e),

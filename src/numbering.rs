@@ -259,7 +259,11 @@ fn parent_number(
         Some(b) => match b.prior(pid)? {
             Some(p) if p.status == Status::Issued => Ok(p.number),
             Some(p) => Err(format!("parent contract {} (`{pid}`) is void", p.number)),
-            None => Err(format!("parent contract `{pid}` has no issued number")),
+            // Reserved for this batch, typeset by another shard.
+            None => match b.reserved(pid)? {
+                Some(r) => Ok(r.number),
+                None => Err(format!("parent contract `{pid}` has no issued number")),
+            },
         },
         // Draft mode: a parent that could not be planned has errors of its own.
         None => match project.record(pid) {
