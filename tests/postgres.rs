@@ -467,7 +467,8 @@ fn the_least_privilege_role_of_the_readme_can_issue_void_and_export() {
              GRANT USAGE ON SCHEMA public TO {role};
              GRANT SELECT ON pactum_schema TO {role};
              GRANT SELECT, INSERT, UPDATE ON sequences, contracts TO {role};
-             GRANT SELECT, INSERT ON revisions, revision_files TO {role};",
+             GRANT SELECT, INSERT ON revisions, revision_files TO {role};
+             GRANT SELECT, INSERT, DELETE ON reservations TO {role};",
             name = db.name
         ),
     );
@@ -483,9 +484,16 @@ fn the_least_privilege_role_of_the_readme_can_issue_void_and_export() {
             dir.path().join("o").to_str().unwrap(),
             "--register",
             &url,
+            // As one shard of one: reserving and issuing need the same grants.
+            "--shard",
+            "1/1",
         ],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        psql(&db.url, "SELECT count(*) FROM reservations").trim(),
+        "0"
+    );
     let number = numbers(&db.url)["fw-2026-001"].clone();
     let run = pactum_env(
         &repo(),
