@@ -533,3 +533,55 @@ fn the_least_privilege_role_of_the_readme_can_issue_void_and_export() {
     let admin = std::env::var("PACTUM_TEST_POSTGRES").unwrap();
     psql(&admin, &format!("DROP ROLE {role}"));
 }
+
+#[test]
+fn tls_is_used_when_the_server_offers_it() {
+    let Some(db) = postgres_db("tls") else {
+        return;
+    };
+    let port = match std::env::var("PACTUM_TEST_POSTGRES_TLS_PORT") {
+        Ok(p) => p,
+        Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!(
+                "PACTUM_TEST_POSTGRES_TLS_PORT is not set; .ci/run starts the cluster with a TLS port"
+            )
+        }
+        Err(_) => {
+            eprintln!("skipped: PACTUM_TEST_POSTGRES_TLS_PORT not set");
+            return;
+        }
+    };
+    // The server's loopback port accepts TLS connections only (hostssl), so a
+    // register that opens there spoke TLS; with sslmode=disable it is refused.
+    let tcp = format!("postgres://postgres@127.0.0.1:{port}/{}", db.name);
+    let run = pactum_env(&repo(), &[], &["register", "--register", &tcp, "list"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = pactum_env(
+        &repo(),
+        &[],
+        &[
+            "register",
+            "--register",
+            &format!("{tcp}?sslmode=require"),
+            "list",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = pactum_env(
+        &repo(),
+        &[],
+        &[
+            "register",
+            "--register",
+            &format!("{tcp}?sslmode=disable"),
+            "list",
+        ],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("no encryption"), "{}", run.stderr);
+    // The tables were made over TLS.
+    assert_eq!(
+        psql(&db.url, "SELECT count(*) FROM pactum_schema").trim(),
+        "1"
+    );
+}

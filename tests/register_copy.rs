@@ -54,8 +54,10 @@ fn seen(ws: &Path, reg: &str) -> Seen {
 /// `pactum build samples --out OUT --register REGISTER --format json` in `ws`;
 /// each document's id → (number, revision, change).
 fn build(ws: &Path, out: &str, reg: &str) -> BTreeMap<String, (String, u64, String)> {
-    let run = pactum_in(
+    // One issue time for every build, so the two registers' 签发时间 compare.
+    let run = support::pactum_env(
         ws,
+        &[("SOURCE_DATE_EPOCH", "1764000000")],
         &[
             "build",
             "samples",

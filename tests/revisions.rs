@@ -212,6 +212,7 @@ fn upgrading_a_version_1_register_gives_no_document_a_new_revision() {
         let conn = rusqlite::Connection::open(ws.join(".pactum/register.sqlite")).unwrap();
         conn.execute_batch(
             "DROP TABLE revision_files;
+             DROP TABLE reservations;
              ALTER TABLE revisions DROP COLUMN pactum_version;
              UPDATE revisions SET template_sha256 = 'digest-of-all-template-files';
              PRAGMA user_version = 1;",
