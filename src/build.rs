@@ -228,6 +228,10 @@ pub struct Outcome {
     /// Exact with one worker; with several, time a document spends waiting for
     /// typst's shared thread pool counts too, so the sum is an upper bound.
     pub typst_seconds: f64,
+    /// Seconds this run held the register's write lock (issue mode): the
+    /// whole run for one build; for a shard, its reservation and its final
+    /// transaction only.
+    pub register_lock_seconds: f64,
 }
 
 impl Outcome {
@@ -815,17 +819,20 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
         Some(r) => Some(r.begin()?),
         None => None,
     };
+    let mut locked_since = held.is_some().then(std::time::Instant::now);
     let mut shard_info = None;
     match (opts.shard, shard_reader.as_mut()) {
         (Some(shard), Some(reg)) => {
-            shard_info = Some(reserve_batch(&project, &mut buildable, reg, shard)?)
+            let (info, held_for) = reserve_batch(&project, &mut buildable, reg, shard)?;
+            shard_info = Some(info);
+            outcome.register_lock_seconds += held_for;
         }
         (Some(shard), None) => buildable.retain(|id| shard.owns(id)), // draft
         _ => {}
     }
     let created_out = !opts.out.exists();
     std::fs::create_dir_all(&opts.out).map_err(io("create", &opts.out))?;
-    let staging = Staging::new(&opts.out)?;
+    let mut staging = Staging::new(&opts.out)?;
     let ts = Typesetter::new(&templates_dir);
     let tera_files = tera_files(&project);
     let digests = FileDigests::new(&templates_dir);
@@ -935,11 +942,19 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
         buildable.retain(|id| !failed.contains(id));
         force_new_revision.extend(drifted);
     };
-    // A shard takes the write lock only now, to record its own documents.
+    // A shard takes the write lock only now, to record its own documents,
+    // once its PDFs are on disk (not while it waits for the disk).
+    if shard_committer.is_some() {
+        staging.sync()?;
+    }
     let batch = match held {
         Some(b) => Some(b),
         None => match shard_committer.as_mut() {
-            Some(r) => Some(r.begin()?),
+            Some(r) => {
+                let b = r.begin()?; // waiting for another shard is not holding
+                locked_since = Some(std::time::Instant::now());
+                Some(b)
+            }
             None => None,
         },
     };
@@ -1131,6 +1146,7 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
     }
     outcome.diagnostics = project.diagnostics;
     outcome.typst_seconds = ts.busy().as_secs_f64();
+    outcome.register_lock_seconds += locked_since.map_or(0.0, |t| t.elapsed().as_secs_f64());
     diagnostic::sort(&mut outcome.diagnostics);
     Ok(outcome)
 }
@@ -1139,14 +1155,16 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
 /// id of the whole batch, exactly as one unsharded build would number them
 /// (planning again without records that cannot be numbered), then narrows
 /// `buildable` to the shard's share. Every shard of the batch reserves the
-/// same numbers: the first one writes them, the others find them.
+/// same numbers: the first one writes them, the others find them. Also
+/// returns how long the lock was held (from the moment it was granted).
 fn reserve_batch(
     project: &Project,
     buildable: &mut Vec<String>,
     register: &mut Register,
     shard: Shard,
-) -> Result<ShardInfo, BuildError> {
+) -> Result<(ShardInfo, f64), BuildError> {
     let b = register.begin()?;
+    let locked = std::time::Instant::now();
     let mut all = buildable.clone();
     let plans = loop {
         let mut diags = Vec::new();
@@ -1206,13 +1224,17 @@ fn reserve_batch(
         })?;
     }
     b.commit()?;
+    let held_for = locked.elapsed().as_secs_f64();
     buildable.retain(|id| shard.owns(id));
-    Ok(ShardInfo {
-        batch: digest,
-        shard: shard.index,
-        of: shard.count,
-        pactum: env!("CARGO_PKG_VERSION").to_owned(),
-    })
+    Ok((
+        ShardInfo {
+            batch: digest,
+            shard: shard.index,
+            of: shard.count,
+            pactum: env!("CARGO_PKG_VERSION").to_owned(),
+        },
+        held_for,
+    ))
 }
 
 /// The `<id>.pdf` files in `out` that a build writing `written` (record
@@ -1368,6 +1390,12 @@ impl Staging {
     }
 
     /// Waits until every staged file is on disk, then moves them into place.
+    /// Waits until every file written so far is on disk; files written
+    /// afterwards are synced by their writer.
+    fn sync(&mut self) -> Result<(), BuildError> {
+        self.syncer.wait()
+    }
+
     pub(crate) fn commit<'a>(
         mut self,
         names: impl Iterator<Item = &'a str>,

@@ -459,13 +459,15 @@ impl Batch<'_> {
             )
             .map_err(&err)?;
         if let (true, Some(files)) = (inserted > 0, &e.made_from.files) {
-            for (path, sha256) in files {
-                tx.execute(
-                    "INSERT INTO revision_files (record_id, revision, path, sha256) VALUES ($1, $2, $3, $4)",
-                    &[&e.record_id, &revision, path, sha256],
-                )
-                .map_err(&err)?;
-            }
+            // One statement for all of them: a round trip each would be most
+            // of the time a shard holds the lock.
+            let (paths, digests): (Vec<&String>, Vec<&String>) = files.iter().unzip();
+            tx.execute(
+                "INSERT INTO revision_files (record_id, revision, path, sha256)
+                 SELECT $1, $2, p, d FROM unnest($3::text[], $4::text[]) AS f (p, d)",
+                &[&e.record_id, &revision, &paths, &digests],
+            )
+            .map_err(&err)?;
         }
         Ok(())
     }
