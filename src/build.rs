@@ -1151,27 +1151,79 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
     Ok(outcome)
 }
 
-/// Reserves, in one short locked transaction, a number for every new record
-/// id of the whole batch, exactly as one unsharded build would number them
-/// (planning again without records that cannot be numbered), then narrows
-/// `buildable` to the shard's share. Every shard of the batch reserves the
-/// same numbers: the first one writes them, the others find them. Also
-/// returns how long the lock was held (from the moment it was granted).
+/// Reserves a number for every new record id of the whole batch, exactly
+/// as one unsharded build would number them, then narrows `buildable` to the
+/// shard's share. Every shard of the batch reserves the same numbers: the
+/// first one writes them, the others find them. The batch is planned from a
+/// snapshot without the lock (reading and hashing every record is most of
+/// the work); under the lock the plan is only checked (its new ids still
+/// unreserved, each scope's counter where the plan started) and written. If
+/// another build moved on in between, it plans again; the last attempt plans
+/// under the lock. Also returns how long the lock was held.
 fn reserve_batch(
     project: &Project,
     buildable: &mut Vec<String>,
     register: &mut Register,
     shard: Shard,
 ) -> Result<(ShardInfo, f64), BuildError> {
-    let b = register.begin()?;
-    let locked = std::time::Instant::now();
-    let mut all = buildable.clone();
+    const ATTEMPTS: usize = 4;
+    let mut held_for = 0.0;
+    for attempt in 1..=ATTEMPTS {
+        let last = attempt == ATTEMPTS;
+        let snapshot = if last { None } else { Some(register.read()?) };
+        let planned = match &snapshot {
+            Some(r) => Some(plan_batch(project, buildable, r, shard)?),
+            None => None,
+        };
+        drop(snapshot);
+        if let Some(p) = &planned
+            && p.new.is_empty()
+        {
+            buildable.retain(|id| shard.owns(id));
+            return Ok((p.info.clone(), held_for));
+        }
+        let b = register.begin()?;
+        let locked = std::time::Instant::now();
+        let planned = match planned {
+            Some(p) if still_as_planned(&b, &p)? => p,
+            Some(_) if !last => {
+                drop(b);
+                held_for += locked.elapsed().as_secs_f64();
+                continue;
+            }
+            _ => plan_batch(project, buildable, &b, shard)?,
+        };
+        for r in &planned.new {
+            b.reserve(r)?;
+        }
+        b.commit()?;
+        held_for += locked.elapsed().as_secs_f64();
+        buildable.retain(|id| shard.owns(id));
+        return Ok((planned.info, held_for));
+    }
+    unreachable!("the last attempt returns")
+}
+
+/// The whole batch planned against `b`: the shard file's contents and the
+/// reservations still to write.
+struct BatchPlan {
+    info: ShardInfo,
+    new: Vec<register::Reservation>,
+}
+
+fn plan_batch(
+    project: &Project,
+    buildable: &[String],
+    b: &register::Batch,
+    shard: Shard,
+) -> Result<BatchPlan, BuildError> {
+    let mut all = buildable.to_vec();
     let plans = loop {
         let mut diags = Vec::new();
         let plans = numbering::plan(
             project,
             &all,
-            Some(&b),
+            Some(b),
             &BTreeSet::new(),
             &mut diags,
             &mut Vec::new(),
@@ -1205,6 +1257,7 @@ fn reserve_batch(
             shard.index, shard.count
         )));
     }
+    let mut new = Vec::new();
     for id in &all {
         let p = &plans[id];
         if p.prior.is_some() || b.reserved(id)?.is_some() {
@@ -1214,27 +1267,44 @@ fn reserve_batch(
             .record(id)
             .and_then(|r| r.str_at("/template").map(str::to_owned))
             .unwrap_or_default();
-        b.reserve(&register::Reservation {
+        new.push(register::Reservation {
             record_id: id.clone(),
             number: p.number.clone(),
             scope: p.scope.clone(),
             seq: p.seq,
             template,
             batch: tag.clone(),
-        })?;
+        });
     }
-    b.commit()?;
-    let held_for = locked.elapsed().as_secs_f64();
-    buildable.retain(|id| shard.owns(id));
-    Ok((
-        ShardInfo {
+    Ok(BatchPlan {
+        info: ShardInfo {
             batch: digest,
             shard: shard.index,
             of: shard.count,
             pactum: env!("CARGO_PKG_VERSION").to_owned(),
         },
-        held_for,
-    ))
+        new,
+    })
+}
+
+/// Whether reservations planned from a snapshot still hold under the lock:
+/// none of their ids has been issued or reserved since, and each scope's
+/// counter still ends just before the first number planned in it.
+fn still_as_planned(b: &register::Batch, p: &BatchPlan) -> Result<bool, BuildError> {
+    let mut first: BTreeMap<&str, u64> = BTreeMap::new();
+    for r in &p.new {
+        if b.reserved(&r.record_id)?.is_some() || b.prior(&r.record_id)?.is_some() {
+            return Ok(false);
+        }
+        let seq = first.entry(r.scope.as_str()).or_insert(r.seq);
+        *seq = (*seq).min(r.seq);
+    }
+    for (scope, seq) in first {
+        if b.last_seq(scope)? + 1 != seq {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// The `<id>.pdf` files in `out` that a build writing `written` (record
