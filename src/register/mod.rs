@@ -372,6 +372,18 @@ impl Location {
     }
 }
 
+/// Every revision with its contract, in the column order both backends read
+/// rows in (`row_from_sql`); the latest-revision and per-number filters follow.
+pub(super) const ROW_SELECT: &str = "SELECT c.number, c.record_id, c.template, c.status, c.void_reason,
+    r.revision, r.content_sha256, r.template_sha256, r.pdf_sha256, r.issued_at, r.pactum_version,
+    r.title, r.party_a, r.party_b, r.signing_date, r.effective_date, r.expiry_date, r.amount, r.currency, r.waivers,
+    r.record_json
+    FROM contracts c JOIN revisions r ON r.record_id = c.record_id";
+
+/// A reservation's columns, in the order both backends read them.
+pub(super) const RESERVATION_SELECT: &str =
+    "SELECT record_id, number, scope, seq, template, batch FROM reservations";
+
 /// An open register.
 pub struct Register {
     backend: Backend,

@@ -26,8 +26,8 @@ use postgres::error::SqlState;
 use postgres::{Client, Config, NoTls, Transaction};
 
 use super::{
-    Dump, DumpContract, DumpFile, DumpRevision, Entry, Facts, MadeFrom, Prior, RegisterError,
-    Reservation, Revision, Row, SCHEMA_VERSION, Shown, Status,
+    Dump, DumpContract, DumpFile, DumpRevision, Entry, Facts, MadeFrom, Prior, RESERVATION_SELECT,
+    ROW_SELECT, RegisterError, Reservation, Revision, Row, SCHEMA_VERSION, Shown, Status,
 };
 
 /// The advisory lock every writing transaction takes ("pactum" in ASCII).
@@ -552,9 +552,6 @@ CREATE TABLE reservations (
 );
 ";
 
-const RESERVATION_SELECT: &str =
-    "SELECT record_id, number, scope, seq, template, batch FROM reservations";
-
 fn reservation_from_sql(r: &postgres::Row) -> Reservation {
     Reservation {
         record_id: r.get(0),
@@ -565,13 +562,6 @@ fn reservation_from_sql(r: &postgres::Row) -> Reservation {
         batch: r.get(5),
     }
 }
-
-/// The same columns, in the same order, as the SQLite register's query.
-const ROW_SELECT: &str = "SELECT c.number, c.record_id, c.template, c.status, c.void_reason,
-    r.revision, r.content_sha256, r.template_sha256, r.pdf_sha256, r.issued_at, r.pactum_version,
-    r.title, r.party_a, r.party_b, r.signing_date, r.effective_date, r.expiry_date, r.amount, r.currency, r.waivers,
-    r.record_json
-    FROM contracts c JOIN revisions r ON r.record_id = c.record_id";
 
 fn each_row(tx: &mut Transaction<'_>, f: &mut dyn FnMut(Row)) -> Result<(), postgres::Error> {
     let portal = tx.bind(

@@ -13,8 +13,8 @@ use std::time::Duration;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
 
 use super::{
-    Dump, DumpContract, DumpFile, DumpRevision, Entry, Facts, MadeFrom, Prior, RegisterError,
-    Reservation, Revision, Row, SCHEMA_VERSION, Shown, Status,
+    Dump, DumpContract, DumpFile, DumpRevision, Entry, Facts, MadeFrom, Prior, RESERVATION_SELECT,
+    ROW_SELECT, RegisterError, Reservation, Revision, Row, SCHEMA_VERSION, Shown, Status,
 };
 
 /// An open register file.
@@ -487,9 +487,6 @@ CREATE TABLE reservations (
 );
 ";
 
-const RESERVATION_SELECT: &str =
-    "SELECT record_id, number, scope, seq, template, batch FROM reservations";
-
 fn reservation_from_sql(r: &rusqlite::Row) -> rusqlite::Result<Reservation> {
     Ok(Reservation {
         record_id: r.get(0)?,
@@ -500,12 +497,6 @@ fn reservation_from_sql(r: &rusqlite::Row) -> rusqlite::Result<Reservation> {
         batch: r.get(5)?,
     })
 }
-
-const ROW_SELECT: &str = "SELECT c.number, c.record_id, c.template, c.status, c.void_reason,
-    r.revision, r.content_sha256, r.template_sha256, r.pdf_sha256, r.issued_at, r.pactum_version,
-    r.title, r.party_a, r.party_b, r.signing_date, r.effective_date, r.expiry_date, r.amount, r.currency, r.waivers,
-    r.record_json
-    FROM contracts c JOIN revisions r ON r.record_id = c.record_id";
 
 /// Calls `f` with every contract's latest revision, in number order, one
 /// row at a time (a large register is never held in memory).
