@@ -942,23 +942,14 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
         buildable.retain(|id| !failed.contains(id));
         force_new_revision.extend(drifted);
     };
-    // A shard takes the write lock only now, to record its own documents,
-    // once its PDFs are on disk (not while it waits for the disk).
+    // One build holds its batch from the start; a shard takes the write lock
+    // only to record its documents, once its PDFs are on disk and its
+    // manifest is written (see below).
+    let issuing = matches!(opts.mode, Mode::Issue { .. });
+    let mut batch = held;
     if shard_committer.is_some() {
         staging.sync()?;
     }
-    let batch = match held {
-        Some(b) => Some(b),
-        None => match shard_committer.as_mut() {
-            Some(r) => {
-                let b = r.begin()?; // waiting for another shard is not holding
-                locked_since = Some(std::time::Instant::now());
-                Some(b)
-            }
-            None => None,
-        },
-    };
-
     project.diagnostics.extend(project.store.take_problems());
     // PDFs in the output folder that this build will not write, and why.
     let mut stray = Vec::new();
@@ -973,14 +964,19 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
             )
         } else if held {
             // An issued contract put back to draft keeps its issued PDF.
-            match &batch {
-                Some(b) if b.prior(id)?.is_some() => (
+            let issued_before = match (&batch, shard_reader.as_mut()) {
+                (Some(b), _) => b.prior(id)?.is_some(),
+                (None, Some(r)) => r.read()?.prior(id)?.is_some(),
+                (None, None) => false,
+            };
+            match issued_before {
+                true => (
                     format!(
                         "`{id}` is held back (status: draft); its issued revision stays in the register, and --prune keeps the file"
                     ),
                     false,
                 ),
-                _ => (
+                false => (
                     format!("`{id}` is held back (status: draft) and was never issued"),
                     true,
                 ),
@@ -1024,7 +1020,7 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
             };
             let made_from = digests.of(&t.read);
             let change = match &plan.prior {
-                _ if batch.is_none() => numbering::Change::Draft,
+                _ if !issuing => numbering::Change::Draft,
                 None => numbering::Change::New,
                 Some(p) if Some(p.latest.revision) == plan.revision => numbering::Change::Unchanged,
                 Some(p) => {
@@ -1065,11 +1061,12 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
         let mut others: Vec<(&str, String)> = Vec::new();
         // One pass over the records: each document's register row and its
         // manifest entry (the records it was made from).
-        let mode = if batch.is_some() { "issue" } else { "draft" };
+        let mode = if issuing { "issue" } else { "draft" };
         let mut manifest = staging.manifest(mode)?;
         // Made in parallel a slice at a time (the records are read again),
-        // written in order.
-        let issuing = batch.is_some();
+        // written in order. One build records each entry as it goes; a shard
+        // keeps its entries and records them under the lock afterwards.
+        let mut kept: Vec<register::Entry> = Vec::new();
         for slice in documents.chunks(MANIFEST_SLICE) {
             use rayon::prelude::*;
             type Made = (Option<register::Entry>, serde_json::Result<String>);
@@ -1086,14 +1083,27 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<Outcome, Bu
                 })
                 .collect();
             for (entry, text) in made.into_iter().flatten() {
-                if let (Some(batch), Some(entry)) = (&batch, entry) {
-                    batch.record(&entry)?;
+                match (&batch, entry) {
+                    (Some(batch), Some(entry)) => batch.record(&entry)?,
+                    (None, Some(entry)) => kept.push(entry),
+                    (_, None) => {}
                 }
                 manifest.add(text)?;
             }
         }
         let manifest_sha256 = manifest.finish()?;
-        if let Some(batch) = &batch {
+        if let Some(r) = shard_committer.as_mut() {
+            let b = r.begin()?; // waiting for another shard is not holding
+            locked_since = Some(std::time::Instant::now());
+            for entry in &kept {
+                b.record(entry)?;
+            }
+            batch = Some(b);
+        }
+        drop(kept);
+        // A shard's folder is not a delivery: `gather` writes the 登记表 of
+        // the whole batch, so a shard does not export the register under its lock.
+        if let (Some(batch), None) = (&batch, &shard_info) {
             let zone = project.workspace.config.time_zone;
             let sha256 = staging.write_with("register.csv", |w| batch.write_csv(w, zone))?;
             others.push(("register.csv", sha256));
