@@ -419,9 +419,8 @@ impl Tree {
 
 /// Per template, SHA-256 over the files its documents can depend on: its own
 /// folder, the shared typst library `_lib/`, and the partials it includes.
-/// Narrower than the register's template hash (which covers all of
-/// `clauses/`), so a change to one clause re-typesets only the documents
-/// whose templates include it.
+/// A change to one clause re-typesets only the documents whose templates
+/// include it.
 fn template_inputs(
     project: &Project,
     partials: &BTreeMap<String, BTreeSet<String>>,

@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 use crate::config::{self, Config, ConfigError};
 use crate::diagnostic::{Diagnostic, Pos};
@@ -123,49 +122,6 @@ impl Workspace {
     fn join(&self, name: &str) -> PathBuf {
         sub(&self.root, name)
     }
-
-    /// SHA-256 per template over every file it can use: its own folder, the
-    /// shared `_lib/` and the `clauses/` library (path and bytes, sorted by path).
-    /// A change to any of them is a new revision of the documents it renders.
-    pub fn template_hashes(&self) -> std::io::Result<BTreeMap<String, String>> {
-        let tdir = self.templates_dir();
-        let mut shared = Vec::new();
-        for sub in ["_lib", "clauses"] {
-            collect_files(&tdir, &tdir.join(sub), &mut shared)?;
-        }
-        let mut out = BTreeMap::new();
-        for (name, t) in &self.templates {
-            let mut files = shared.clone();
-            collect_files(&tdir, &t.dir, &mut files)?;
-            files.sort();
-            let mut h = Sha256::new();
-            for (rel, bytes) in &files {
-                h.update(rel.as_bytes());
-                h.update([0]);
-                h.update((bytes.len() as u64).to_le_bytes());
-                h.update(bytes);
-            }
-            out.insert(name.clone(), format!("{:x}", h.finalize()));
-        }
-        Ok(out)
-    }
-}
-
-fn collect_files(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) -> std::io::Result<()> {
-    if !dir.is_dir() {
-        return Ok(());
-    }
-    for e in walkdir::WalkDir::new(dir).sort_by_file_name() {
-        let e = e.map_err(std::io::Error::other)?;
-        if e.file_type().is_file() {
-            let rel = e.path().strip_prefix(root).unwrap_or(e.path());
-            out.push((
-                rel.to_string_lossy().replace('\\', "/"),
-                std::fs::read(e.path())?,
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// Finds the workspace: `given` if set, else the first folder from `start` upwards
