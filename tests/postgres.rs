@@ -52,6 +52,18 @@ fn build(records: &Path, out: &Path, register: &str) -> support::Run {
     )
 }
 
+/// `pactum build` of `records` into `out` as a child process (kill, cut, restart tests).
+fn build_cmd(records: &Path, out: &Path, register: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_pactum"));
+    c.args(["build", records.to_str().unwrap(), "--workspace", ".", "-q"])
+        .arg("--out")
+        .arg(out)
+        .args(["--register", register, "--lock-timeout", "300"])
+        .env("SOURCE_DATE_EPOCH", EPOCH.1)
+        .current_dir(repo());
+    c
+}
+
 /// record id → number, from `register export --format json`.
 fn numbers(register: &str) -> BTreeMap<String, String> {
     let run = pactum_env(
@@ -190,12 +202,7 @@ fn four_processes_issuing_at_once_never_duplicate_or_skip_a_number() {
         .iter()
         .enumerate()
         .map(|(k, records)| {
-            Command::new(env!("CARGO_BIN_EXE_pactum"))
-                .args(["build", records.to_str().unwrap(), "--workspace", ".", "-q"])
-                .arg("--out")
-                .arg(dir.path().join(format!("out-{k}")))
-                .args(["--register", &db.url, "--lock-timeout", "300"])
-                .current_dir(repo())
+            build_cmd(records, &dir.path().join(format!("out-{k}")), &db.url)
                 .stderr(Stdio::piped())
                 .spawn()
                 .unwrap()
@@ -237,13 +244,7 @@ fn a_build_killed_at_any_instant_consumes_no_number_and_a_rerun_finishes_the_sam
     let mut delays: Vec<Duration> = (0..8).map(|k| full * k / 8).collect();
     delays.extend((1..=6).map(|k| full.saturating_sub(Duration::from_millis(15 * k))));
     for delay in delays {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_pactum"))
-            .args(["build", records.to_str().unwrap(), "--workspace", ".", "-q"])
-            .arg("--out")
-            .arg(&out)
-            .args(["--register", &db.url])
-            .env("SOURCE_DATE_EPOCH", EPOCH.1)
-            .current_dir(repo())
+        let mut child = build_cmd(&records, &out, &db.url)
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
@@ -278,12 +279,7 @@ fn a_connection_dropped_mid_batch_is_exit_2_with_nothing_recorded() {
     };
     let dir = tempdir();
     let records = batch(dir.path(), "d", 40);
-    let child = Command::new(env!("CARGO_BIN_EXE_pactum"))
-        .args(["build", records.to_str().unwrap(), "--workspace", ".", "-q"])
-        .arg("--out")
-        .arg(dir.path().join("out"))
-        .args(["--register", &db.url])
-        .current_dir(repo())
+    let child = build_cmd(&records, &dir.path().join("out"), &db.url)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -323,12 +319,7 @@ fn a_server_restarted_mid_batch_consumes_nothing_and_a_rerun_completes() {
     };
     let dir = tempdir();
     let records = batch(dir.path(), "r", 40);
-    let child = Command::new(env!("CARGO_BIN_EXE_pactum"))
-        .args(["build", records.to_str().unwrap(), "--workspace", ".", "-q"])
-        .arg("--out")
-        .arg(dir.path().join("out"))
-        .args(["--register", &db.url])
-        .current_dir(repo())
+    let child = build_cmd(&records, &dir.path().join("out"), &db.url)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
